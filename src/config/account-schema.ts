@@ -1,0 +1,131 @@
+import { z } from 'zod';
+import { parseDuration } from './duration.js';
+import { parseRate } from './rate.js';
+import { PROVIDERS, type ProviderName } from './types.js';
+
+/**
+ * Schemas of one account as written in the accounts file. The environment
+ * shortcuts build the same raw shape and go through these schemas too, so
+ * both sources obey exactly the same rules.
+ */
+
+/** Queue names are derived from account ids: BullMQ rejects `:` and Redis keys read better without spaces. */
+const requiredString = () => z.string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') });
+
+const accountId = requiredString()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be 1-63 characters of a-z, 0-9, "-" or "_", starting with a letter or digit');
+
+const secret = requiredString().min(1, 'must not be empty');
+
+const baseUrl = requiredString().refine((value) => {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && !url.username && !url.password;
+  } catch {
+    return false;
+  }
+}, 'must be an http(s) URL without credentials in it');
+
+const rate = z.string().transform((text, ctx) => {
+  const parsed = parseRate(text);
+  if (!parsed.ok) {
+    ctx.addIssue({ code: 'custom', message: parsed.error });
+    return z.NEVER;
+  }
+  return parsed.value;
+});
+
+const duration = z.string().transform((text, ctx) => {
+  const parsed = parseDuration(text);
+  if (!parsed.ok) {
+    ctx.addIssue({ code: 'custom', message: parsed.error });
+    return z.NEVER;
+  }
+  return parsed.value;
+});
+
+export const DEFAULT_MAX_PER_RUN = 500;
+export const DEFAULT_AUTO_CLOSE_EVERY = '5m';
+
+const autoClose = z
+  .strictObject({
+    idleAfter: duration,
+    every: duration.prefault(DEFAULT_AUTO_CLOSE_EVERY),
+    maxPerRun: z.number().int().min(1).max(10_000).default(DEFAULT_MAX_PER_RUN),
+    dryRun: z.boolean().default(false),
+    skipWaiting: z.boolean().default(false),
+  })
+  .transform(({ idleAfter, every, ...rest }) => ({ idleAfterMs: idleAfter, everyMs: every, ...rest }));
+
+export const DEFAULTS: Record<ProviderName, { baseUrl?: string; rateLimit: string }> = {
+  peach: { baseUrl: 'https://app.trypeach.io', rateLimit: '5/s' },
+  callbell: { baseUrl: 'https://api.callbell.eu/v1', rateLimit: '250/s' },
+  chatwoot: { rateLimit: '40/s' },
+};
+
+const common = (provider: ProviderName) => ({
+  id: accountId,
+  provider: z.literal(provider),
+  baseUrl: DEFAULTS[provider].baseUrl ? baseUrl.default(DEFAULTS[provider].baseUrl) : baseUrl,
+  rateLimit: rate.prefault(DEFAULTS[provider].rateLimit),
+  autoClose: autoClose.optional(),
+});
+
+const peach = z.strictObject({ ...common('peach'), apiKey: secret });
+
+const callbell = z.strictObject({ ...common('callbell'), apiToken: secret });
+
+const chatwoot = z
+  .strictObject({
+    ...common('chatwoot'),
+    apiAccessToken: secret.optional(),
+    accountId: z.number().int().positive().optional(),
+    inboxIdentifier: z.string().min(1).optional(),
+  })
+  .superRefine((account, ctx) => {
+    if (account.apiAccessToken !== undefined && account.accountId === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['accountId'], message: 'is required with the application-API token (apiAccessToken, CHATWOOT_API_ACCESS_TOKEN): that API is per account' });
+    }
+    if (account.accountId !== undefined && account.apiAccessToken === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['apiAccessToken'], message: 'is required with the application-API account id (accountId, CHATWOOT_ACCOUNT_ID)' });
+    }
+    if (account.autoClose && account.apiAccessToken === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['autoClose'],
+        message:
+          "auto-close must list the account's conversations, which Chatwoot allows only through the application API: set its token and account id (apiAccessToken and accountId, or CHATWOOT_API_ACCESS_TOKEN and CHATWOOT_ACCOUNT_ID), or turn auto-close off",
+      });
+    }
+  });
+
+const SCHEMAS = { peach, callbell, chatwoot } as const;
+
+export type AccountIssue = { path: (string | number)[]; message: string };
+
+/** Checks one raw account; the provider is checked first so its own schema can name the right fields. */
+export function parseAccount(raw: unknown): { ok: true; value: unknown } | { ok: false; issues: AccountIssue[] } {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    return { ok: false, issues: [{ path: [], message: 'must be an object' }] };
+  }
+  const provider = (raw as { provider?: unknown }).provider;
+  if (typeof provider !== 'string' || !(PROVIDERS as readonly string[]).includes(provider)) {
+    const shown = provider === undefined ? 'is required' : `${JSON.stringify(provider)} is not a known provider`;
+    const issues: AccountIssue[] = [{ path: ['provider'], message: `${shown}; expected one of ${PROVIDERS.join(', ')}` }];
+    const id = accountId.safeParse((raw as { id?: unknown }).id);
+    if (!id.success) issues.unshift({ path: ['id'], message: id.error.issues[0]!.message });
+    return { ok: false, issues };
+  }
+  const result = SCHEMAS[provider as ProviderName].safeParse(raw);
+  if (result.success) {
+    const { autoClose: policy, ...account } = result.data;
+    if (policy?.skipWaiting && provider !== 'chatwoot') {
+      return { ok: false, issues: [{ path: ['autoClose', 'skipWaiting'], message: 'is supported only for chatwoot accounts' }] };
+    }
+    return { ok: true, value: policy ? { ...account, autoClose: policy } : account };
+  }
+  return {
+    ok: false,
+    issues: result.error.issues.map((issue) => ({ path: issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p)), message: issue.message })),
+  };
+}

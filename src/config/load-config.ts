@@ -1,0 +1,145 @@
+import { readFileSync } from 'node:fs';
+import { ConfigError } from '../errors/config-error.js';
+import { readAccountsFile, type ReadFile } from './accounts-file.js';
+import { parseDuration } from './duration.js';
+import { readEnvAccounts } from './env-accounts.js';
+import type { AccountConfig, Config, JobSettings, LogLevel } from './types.js';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export interface LoadConfigOptions {
+  readFile?: ReadFile;
+  /** Directory a relative CLOSER_ACCOUNTS_FILE is read from. */
+  cwd?: string;
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** The general variables loadConfig reads (the provider ones come from accountVariables()). */
+export const GENERAL_VARIABLES = [
+  'REDIS_URL',
+  'PORT',
+  'CLOSER_API_TOKEN',
+  'LOG_LEVEL',
+  'CLOSER_ACCOUNTS_FILE',
+  'CLOSER_QUEUE_PREFIX',
+  'CLOSER_MAX_ATTEMPTS',
+  'CLOSER_BACKOFF_DELAY',
+  'CLOSER_BACKOFF_MAX',
+  'CLOSER_HTTP_TIMEOUT',
+  'CLOSER_WORKER_CONCURRENCY',
+  'CLOSER_UNAUTHORIZED_PAUSE_AFTER',
+  'CLOSER_LOCK_DURATION',
+  'CLOSER_RECONCILE_EVERY',
+  'CLOSER_HEALTH_PORT',
+  'CLOSER_DASHBOARD_BASIC_AUTH',
+] as const;
+type GeneralVariable = (typeof GENERAL_VARIABLES)[number];
+
+/**
+ * Builds the whole configuration from the environment (contract section 1).
+ * The only reader of `process.env`: everything else gets the frozen result.
+ * Throws one `ConfigError` listing every problem, each naming its variable or
+ * file field, so a bad deployment is fixed in one round.
+ */
+export function loadConfig(env: Env = process.env, options: LoadConfigOptions = {}): Config {
+  const problems: string[] = [];
+  const value = (name: GeneralVariable): string | undefined => {
+    const text = env[name]?.trim();
+    return text === undefined || text === '' ? undefined : text;
+  };
+  const integer = (name: GeneralVariable, fallback: number, min: number, max: number): number => {
+    const text = value(name);
+    if (text === undefined) return fallback;
+    const parsed = /^\d+$/.test(text) ? Number(text) : NaN;
+    if (!(parsed >= min && parsed <= max)) {
+      problems.push(`${name}: must be a whole number from ${min} to ${max}`);
+      return fallback;
+    }
+    return parsed;
+  };
+  const duration = (name: GeneralVariable, fallback: number): number => {
+    const text = value(name);
+    if (text === undefined) return fallback;
+    const parsed = parseDuration(text);
+    if (!parsed.ok) {
+      problems.push(`${name}: ${parsed.error}`);
+      return fallback;
+    }
+    return parsed.value;
+  };
+
+  const port = integer('PORT', 3000, 0, 65_535);
+  const healthPort = integer('CLOSER_HEALTH_PORT', 3001, 0, 65_535);
+  const basicAuth = value('CLOSER_DASHBOARD_BASIC_AUTH');
+  const dashboardBasicAuth = basicAuth === undefined ? undefined : /^([^:]+):(.+)$/.exec(basicAuth);
+  if (basicAuth !== undefined && !dashboardBasicAuth) problems.push('CLOSER_DASHBOARD_BASIC_AUTH: must be user:password');
+  const redisUrl = value('REDIS_URL') ?? 'redis://127.0.0.1:6379';
+  if (!/^rediss?:\/\/[^\s]+$/.test(redisUrl)) problems.push('REDIS_URL: must be a redis:// or rediss:// URL');
+
+  const logLevel = (value('LOG_LEVEL') ?? 'info').toLowerCase() as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL: must be one of ${LOG_LEVELS.join(', ')}`);
+
+  const queuePrefix = value('CLOSER_QUEUE_PREFIX') ?? '{closer}';
+  if (!/^\{[^{}:\s]+\}$/.test(queuePrefix)) {
+    problems.push('CLOSER_QUEUE_PREFIX: must be a Redis Cluster hash tag such as {closer}: braces around a name without ":" or spaces');
+  }
+
+  const jobs: JobSettings = {
+    attempts: integer('CLOSER_MAX_ATTEMPTS', 8, 1, 100),
+    backoffDelayMs: duration('CLOSER_BACKOFF_DELAY', 1_000),
+    backoffMaxMs: duration('CLOSER_BACKOFF_MAX', 300_000),
+    httpTimeoutMs: duration('CLOSER_HTTP_TIMEOUT', 10_000),
+    concurrency: integer('CLOSER_WORKER_CONCURRENCY', 10, 1, 1_000),
+    unauthorizedPauseAfter: integer('CLOSER_UNAUTHORIZED_PAUSE_AFTER', 3, 1, 1_000),
+    lockDurationMs: duration('CLOSER_LOCK_DURATION', 30_000),
+    reconcileEveryMs: duration('CLOSER_RECONCILE_EVERY', 30_000),
+  };
+  if (jobs.backoffMaxMs < jobs.backoffDelayMs) problems.push('CLOSER_BACKOFF_MAX: must not be shorter than CLOSER_BACKOFF_DELAY');
+
+  const fromEnv = readEnvAccounts(env);
+  problems.push(...fromEnv.problems);
+  const sources = new Map<string, string>();
+  const accounts: AccountConfig[] = [];
+  const addAccount = (account: AccountConfig, source: string) => {
+    const earlier = sources.get(account.id);
+    if (earlier) problems.push(`${source}: account id "${account.id}" is already defined by ${earlier}`);
+    else {
+      sources.set(account.id, source);
+      accounts.push(account);
+    }
+  };
+  for (const { provider, value: account } of fromEnv.accounts) {
+    addAccount(account as AccountConfig, `the ${provider.toUpperCase()}_* environment variables`);
+  }
+
+  const file = value('CLOSER_ACCOUNTS_FILE');
+  if (file !== undefined) {
+    const fromFile = readAccountsFile(file, env, options.readFile ?? ((path) => readFileSync(path, 'utf8')), options.cwd ?? process.cwd());
+    problems.push(...fromFile.problems);
+    for (const { index, value: account } of fromFile.accounts) {
+      addAccount(account as AccountConfig, `CLOSER_ACCOUNTS_FILE (${file}): accounts[${index}].id`);
+    }
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return deepFreeze({
+    redisUrl,
+    port,
+    healthPort,
+    apiToken: value('CLOSER_API_TOKEN'),
+    ...(dashboardBasicAuth ? { dashboardBasicAuth: { user: dashboardBasicAuth[1]!, password: dashboardBasicAuth[2]! } } : {}),
+    logLevel,
+    queuePrefix,
+    jobs,
+    accounts,
+  });
+}
+
+function deepFreeze<T>(object: T): T {
+  if (object && typeof object === 'object') {
+    for (const item of Object.values(object)) deepFreeze(item);
+    Object.freeze(object);
+  }
+  return object;
+}

@@ -1,0 +1,75 @@
+import type { RateLimit } from './rate.js';
+
+export const PROVIDERS = ['peach', 'callbell', 'chatwoot'] as const;
+export type ProviderName = (typeof PROVIDERS)[number];
+
+export interface AutoClosePolicy {
+  readonly idleAfterMs: number;
+  readonly everyMs: number;
+  readonly maxPerRun: number;
+  readonly dryRun: boolean;
+  /** Chatwoot only: leave conversations whose customer waits for an agent's reply. */
+  readonly skipWaiting: boolean;
+}
+
+interface AccountBase {
+  readonly id: string;
+  readonly baseUrl: string;
+  readonly rateLimit: RateLimit;
+  readonly autoClose?: AutoClosePolicy;
+}
+
+export interface PeachAccount extends AccountBase {
+  readonly provider: 'peach';
+  readonly apiKey: string;
+}
+
+export interface CallbellAccount extends AccountBase {
+  readonly provider: 'callbell';
+  readonly apiToken: string;
+}
+
+export interface ChatwootAccount extends AccountBase {
+  readonly provider: 'chatwoot';
+  /** Application-API user token; without it the account can only close through the public API. */
+  readonly apiAccessToken?: string;
+  readonly accountId?: number;
+  /** Default inbox for public-API closes whose ref names none. */
+  readonly inboxIdentifier?: string;
+}
+
+export type AccountConfig = PeachAccount | CallbellAccount | ChatwootAccount;
+
+export interface JobSettings {
+  /** Attempts per close for retryable failures (429s do not count). */
+  readonly attempts: number;
+  readonly backoffDelayMs: number;
+  readonly backoffMaxMs: number;
+  /** Per HTTP request to a provider. */
+  readonly httpTimeoutMs: number;
+  /** Jobs a worker process runs at once per account. */
+  readonly concurrency: number;
+  /** 401/403 answers (within ten minutes) after which the account's queue is paused. */
+  readonly unauthorizedPauseAfter: number;
+  /** How long a worker holds a job without renewing its lock; a dead worker's jobs come back after about this long. */
+  readonly lockDurationMs: number;
+  /** How often failed jobs are swept into the dead letters, for moves a crashed worker could not finish. */
+  readonly reconcileEveryMs: number;
+}
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface Config {
+  readonly redisUrl: string;
+  readonly port: number;
+  /** Health and metrics port of worker and scheduler processes. */
+  readonly healthPort: number;
+  readonly apiToken?: string;
+  /** Basic-auth credentials for /dashboard, accepted besides the API token. */
+  readonly dashboardBasicAuth?: { readonly user: string; readonly password: string };
+  readonly logLevel: LogLevel;
+  /** BullMQ key prefix; hash-tagged so every key of closer lands in one Redis Cluster slot. */
+  readonly queuePrefix: string;
+  readonly jobs: JobSettings;
+  readonly accounts: readonly AccountConfig[];
+}
