@@ -1,0 +1,43 @@
+import type { Redis } from 'ioredis';
+import type { AccountQueue } from '../queues/account-queues.js';
+import type { KeyNames } from '../queues/names.js';
+
+/** Auth failures are counted over this window: "repeated" means this many within it. */
+const AUTH_FAILURE_WINDOW_SECONDS = 600;
+
+export type PauseReason = 'manual' | 'unauthorized';
+
+export interface AccountControl {
+  /** Counts a 401/403; pauses the account's queue once `threshold` of them fell within the window. True when it paused. */
+  recordUnauthorized(entry: AccountQueue): Promise<boolean>;
+  pause(entry: AccountQueue, reason: PauseReason): Promise<void>;
+  /** Resumes the queue and forgets the auth failures, so one more 401 does not pause it again at once. */
+  resume(entry: AccountQueue): Promise<void>;
+  pauseReason(entry: AccountQueue): Promise<PauseReason | null>;
+}
+
+export function createAccountControl(redis: Redis, keys: KeyNames, threshold: number): AccountControl {
+  async function pause(entry: AccountQueue, reason: PauseReason): Promise<void> {
+    await redis.set(keys.pauseReason(entry.account.id), reason);
+    await entry.queue.pause();
+  }
+
+  return {
+    pause,
+    async recordUnauthorized(entry) {
+      const key = keys.authFailures(entry.account.id);
+      const [[, count]] = (await redis.multi().incr(key).expire(key, AUTH_FAILURE_WINDOW_SECONDS).exec()) as [[unknown, number], unknown];
+      if (count < threshold || (await entry.queue.isPaused())) return false;
+      await pause(entry, 'unauthorized');
+      return true;
+    },
+    async resume(entry) {
+      await redis.del(keys.authFailures(entry.account.id), keys.pauseReason(entry.account.id));
+      await entry.queue.resume();
+    },
+    async pauseReason(entry) {
+      if (!(await entry.queue.isPaused())) return null;
+      return ((await redis.get(keys.pauseReason(entry.account.id))) as PauseReason | null) ?? 'manual';
+    },
+  };
+}

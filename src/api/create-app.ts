@@ -1,0 +1,125 @@
+import { timingSafeEqual } from 'node:crypto';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import { registerHealthRoutes } from '../health/health-routes.js';
+import type { Readiness } from '../health/redis-readiness.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics/metrics.js';
+import { ProducerError, ValidationError, type ValidationIssue } from '../producer/producer-errors.js';
+import type { Producer } from '../producer/producer.js';
+
+export interface AppOptions {
+  producer: Producer;
+  apiToken: string;
+  logger: Logger;
+  /** Served at /metrics when given. */
+  metrics?: Metrics;
+  /** What /readyz checks; the producer's Redis by default (the all-in-one process adds its workers). */
+  readiness?: () => Promise<Readiness>;
+}
+
+/** The largest valid close request (10,000 Chatwoot public refs with 255-character identifiers) is about 6 MB. */
+export const BODY_LIMIT_BYTES = 8 * 1024 * 1024;
+
+function tokenMatches(header: string | undefined, token: string): boolean {
+  const match = /^Bearer (.+)$/.exec(header ?? '');
+  if (!match) return false;
+  const given = Buffer.from(match[1]!);
+  const expected = Buffer.from(token);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+function queryInteger(value: unknown, path: string, issues: ValidationIssue[]): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'string' && /^\d+$/.test(value)) return Number(value);
+  issues.push({ index: null, path, message: 'must be a whole number' });
+  return undefined;
+}
+
+function redriveRequest(body: unknown): { account?: string; ids?: string[] } {
+  const request = body ?? {};
+  if (typeof request !== 'object' || Array.isArray(request)) throw new ValidationError([{ index: null, path: '', message: 'must be a JSON object' }]);
+  const { account, ids, ...unknown } = request as Record<string, unknown>;
+  const issues: ValidationIssue[] = Object.keys(unknown).map((key) => ({ index: null, path: key, message: 'is not a known field' }));
+  if (account !== undefined && (typeof account !== 'string' || account === '')) issues.push({ index: null, path: 'account', message: 'must be an account id' });
+  if (ids !== undefined) {
+    if (!Array.isArray(ids) || ids.length > 10_000) issues.push({ index: null, path: 'ids', message: 'must be a list of at most 10000 dead-letter ids' });
+    else ids.forEach((id, index) => typeof id !== 'string' && issues.push({ index, path: `ids[${index}]`, message: 'must be a string' }));
+  }
+  if (issues.length > 0) throw new ValidationError(issues);
+  return { ...(account !== undefined ? { account: account as string } : {}), ...(ids !== undefined ? { ids: ids as string[] } : {}) };
+}
+
+/**
+ * The HTTP API of contract section 4. Builds the app and never listens, so
+ * tests drive it with `inject` and the process entry points decide the port.
+ */
+export function createApp({ producer, apiToken, logger, metrics, readiness = () => producer.readiness() }: AppOptions): FastifyInstance {
+  const app: FastifyInstance = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    // One line per request would drown the job logs at bulk rates; errors are still logged.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: BODY_LIMIT_BYTES,
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof ProducerError) {
+      return reply.code(error.httpStatus).send({ error: error.code, message: error.message, ...error.details() });
+    }
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return reply.code(413).send({ error: 'payload_too_large', message: `the body is over ${BODY_LIMIT_BYTES} bytes; send at most 10000 refs per request` });
+    }
+    if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      return reply.code(415).send({ error: 'unsupported_media_type', message: 'send JSON with Content-Type: application/json' });
+    }
+    if (error.statusCode === 400) {
+      return reply.code(400).send({ error: 'malformed_json', message: `the body is not valid JSON: ${error.message}` });
+    }
+    request.log.error({ err: error }, 'unhandled error');
+    return reply.code(500).send({ error: 'internal', message: 'internal error; see the server log' });
+  });
+  app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` }));
+
+  registerHealthRoutes(app, { readiness, metrics });
+
+  app.register(async (v1) => {
+    v1.addHook('onRequest', async (request, reply) => {
+      if (!tokenMatches(request.headers.authorization, apiToken)) {
+        return reply.code(401).send({ error: 'unauthorized', message: 'send Authorization: Bearer <CLOSER_API_TOKEN>' });
+      }
+    });
+
+    v1.post('/close', async (request, reply) => reply.code(202).send(await producer.close(request.body)));
+
+    v1.post('/list', async (request, reply) => reply.code(202).send(await producer.list(request.body)));
+
+    v1.get<{ Params: { jobId: string } }>('/jobs/:jobId', async (request) => producer.job(request.params.jobId));
+
+    v1.get<{ Params: { batchId: string } }>('/batches/:batchId', async (request) => producer.batch(request.params.batchId));
+
+    v1.get<{ Querystring: Record<string, unknown> }>('/dead-letters', async (request) => {
+      const issues: ValidationIssue[] = [];
+      const { account, limit, offset } = request.query;
+      const query = {
+        account: typeof account === 'string' && account !== '' ? account : undefined,
+        limit: queryInteger(limit, 'limit', issues),
+        offset: queryInteger(offset, 'offset', issues),
+      };
+      if (issues.length > 0) throw new ValidationError(issues);
+      return producer.deadLetters(query);
+    });
+
+    v1.post('/dead-letters/redrive', async (request) => producer.redrive(redriveRequest(request.body)));
+
+    v1.delete<{ Params: { id: string } }>('/dead-letters/:id', async (request, reply) => {
+      await producer.deleteDeadLetter(request.params.id);
+      return reply.code(204).send();
+    });
+
+    v1.get('/accounts', async () => producer.accounts());
+    v1.post<{ Params: { id: string } }>('/accounts/:id/pause', async (request) => producer.pauseAccount(request.params.id));
+    v1.post<{ Params: { id: string } }>('/accounts/:id/resume', async (request) => producer.resumeAccount(request.params.id));
+    v1.post<{ Params: { id: string } }>('/accounts/:id/sweep', async (request, reply) => reply.code(202).send(await producer.sweepNow(request.params.id)));
+  }, { prefix: '/v1' });
+
+  return app;
+}

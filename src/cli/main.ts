@@ -1,0 +1,282 @@
+#!/usr/bin/env node
+import { Command, Option } from 'commander';
+import pRetry from 'p-retry';
+import { loadConfig } from '../config/load-config.js';
+import type { Config } from '../config/types.js';
+import { AppError } from '../errors/app-error.js';
+import { createLogger } from '../logger.js';
+import { ProducerError, ValidationError } from '../producer/producer-errors.js';
+import { createProducer, type JobStatus, type Producer } from '../producer/producer.js';
+import { runAllInOne, runApiProcess, runSchedulerProcess, runWorkerProcess } from '../runtime/processes.js';
+import type { BatchReport } from '../batches/batch-store.js';
+import { runDemo } from '../demo/run-demo.js';
+import { table } from './output.js';
+import { watchBatch } from './progress.js';
+import { readRefs } from './read-refs.js';
+
+/** Exit codes: 1 the request failed, 2 bad configuration or usage. */
+const EXIT_FAILED = 1;
+const EXIT_CONFIG = 2;
+
+function config(): Config {
+  return loadConfig(process.env);
+}
+
+/** Runs a producer command and always releases the Redis connection, so the CLI exits. */
+async function withProducer<T>(run: (producer: Producer) => Promise<T>): Promise<T> {
+  const cfg = config();
+  const producer = createProducer(cfg);
+  // Give the connection a moment to come up: the producer fails fast (503) while it is down.
+  await waitForReady(producer);
+  try {
+    return await run(producer);
+  } finally {
+    await producer.dispose();
+  }
+}
+
+/** Waits (about 3 s at most) for the connection; if Redis stays down, the command itself reports 503. */
+async function waitForReady(producer: Producer): Promise<void> {
+  await pRetry(
+    async () => {
+      const { reason } = await producer.readiness();
+      if (reason?.startsWith('redis connection is')) throw new Error(reason);
+    },
+    { retries: 12, minTimeout: 50, maxTimeout: 400 },
+  ).catch(() => undefined);
+}
+
+/** Follows a job until it completes or fails; p-retry paces the polls. */
+async function waitForJob(producer: Producer, jobId: string): Promise<JobStatus> {
+  return pRetry(
+    async () => {
+      const status = await producer.job(jobId);
+      if (status.state !== 'completed' && status.state !== 'failed') throw new Error(`job is ${status.state}`);
+      return status;
+    },
+    { retries: 1_000, minTimeout: 100, maxTimeout: 1_000, factor: 1.2 },
+  );
+}
+
+/** Waits quietly for a batch to be done (for --json). */
+async function waitForBatch(producer: Producer, batchId: string): Promise<BatchReport> {
+  return pRetry(
+    async () => {
+      const report = await producer.batch(batchId);
+      if (!report.done) throw new Error('pending');
+      return report;
+    },
+    { retries: 100_000, minTimeout: 200, maxTimeout: 1_000, factor: 1.2 },
+  );
+}
+
+const print = (value: unknown, json: boolean, render: () => string) => console.log(json ? JSON.stringify(value, null, 2) : render());
+
+const program = new Command('closer')
+  .description('Close and list customer conversations on Peach, Callbell and Chatwoot through Redis queues')
+  .showHelpAfterError();
+
+program
+  .command('start')
+  .description('API, workers and scheduler in one process (built-in simulators when no provider is configured)')
+  .action(async () => {
+    const cfg = config();
+    await runAllInOne(cfg, createLogger({ level: cfg.logLevel }), (line) => console.log(line));
+  });
+
+program
+  .command('demo')
+  .description('run closer on built-in simulators with a mixed batch per provider (closes, a 429, retries, dead letters)')
+  .action(async () => {
+    const cfg = config();
+    // The demo narrates on stdout; its logs stay quiet unless LOG_LEVEL asks for them.
+    await runDemo(cfg, createLogger({ level: process.env.LOG_LEVEL ? cfg.logLevel : 'error' }), process.stdout);
+  });
+
+program
+  .command('worker')
+  .description('run the workers of every configured account')
+  .action(async () => {
+    const cfg = config();
+    await runWorkerProcess(cfg, createLogger({ level: cfg.logLevel }));
+  });
+
+program
+  .command('scheduler')
+  .description('keep the auto-close schedules (sweeps run on the workers)')
+  .action(async () => {
+    const cfg = config();
+    await runSchedulerProcess(cfg, createLogger({ level: cfg.logLevel }));
+  });
+
+program
+  .command('api')
+  .description('serve the HTTP API')
+  .action(async () => {
+    const cfg = config();
+    await runApiProcess(cfg, createLogger({ level: cfg.logLevel }));
+  });
+
+program
+  .command('close')
+  .description('enqueue closes: refs as JSON arguments and/or --file (JSON list, list result or one ref per line; - for stdin)')
+  .requiredOption('-a, --account <id>', 'account id')
+  .option('-f, --file <path>', 'file with refs')
+  .option('-b, --batch <id>', 'batch id (resending the same batch is idempotent)')
+  .option('-w, --wait', 'follow the batch with a progress bar until it is done')
+  .option('--json', 'print JSON')
+  .argument('[refs...]', 'refs as JSON, e.g. \'{"conversationId": 42}\'')
+  .action(async (refs: string[], options: { account: string; file?: string; batch?: string; wait?: boolean; json?: boolean }) => {
+    const conversations = readRefs(refs, options.file);
+    await withProducer(async (producer) => {
+      const result = await producer.close({ account: options.account, conversations, ...(options.batch ? { batchId: options.batch } : {}) });
+      if (!options.wait) {
+        print(result, Boolean(options.json), () => `batch ${result.batchId}: ${result.accepted} enqueued, ${result.duplicates} duplicate(s) of ${result.total}`);
+        return;
+      }
+      if (!options.json) console.log(`batch ${result.batchId}: ${result.accepted} enqueued, ${result.duplicates} duplicate(s) of ${result.total}`);
+      const report = options.json ? await waitForBatch(producer, result.batchId) : await watchBatch(producer, result.batchId, { out: process.stdout });
+      if (options.json) print({ ...result, report }, true, () => '');
+    });
+  });
+
+program
+  .command('list')
+  .description('list conversations (through the account\'s queue and rate limit) and wait for the result')
+  .requiredOption('-a, --account <id>', 'account id')
+  .option('-s, --status <status>', 'open, pending, closed or all', 'open')
+  .option('--idle-for <duration>', 'last activity older than this, e.g. 24h')
+  .option('--updated-since <iso>', 'last activity (Peach: update) at or after this date-time')
+  .option('--filter <json>', 'provider filters as JSON, e.g. \'{"inboxId": 3}\'', '{}')
+  .addOption(new Option('--limit <n>', 'at most this many (1-10000)').default(1_000).argParser(Number))
+  .option('--json', 'print JSON (a valid `closer close --file` input)')
+  .action(async (options: { account: string; status: string; idleFor?: string; updatedSince?: string; filter: string; limit: number; json?: boolean }) => {
+    const native = readRefs([options.filter], undefined)[0] as Record<string, unknown>;
+    const filter = { ...native, status: options.status, ...(options.idleFor ? { idleFor: options.idleFor } : {}), ...(options.updatedSince ? { updatedSince: options.updatedSince } : {}) };
+    const status = await withProducer(async (producer) => {
+      const { jobId } = await producer.list({ account: options.account, filter, limit: options.limit });
+      return waitForJob(producer, jobId);
+    });
+    if (status.state !== 'completed') {
+      console.error(`list ${status.jobId} ${status.state}: ${status.error?.code ?? ''} ${status.error?.message ?? ''}`);
+      process.exit(EXIT_FAILED);
+    }
+    const result = status.result as { conversations: Record<string, unknown>[]; truncated: boolean; scanned: number };
+    print(result, Boolean(options.json), () => {
+      const rows = result.conversations.map((c) => ({ ...c, name: (c.contact as { name?: string }).name, phone: (c.contact as { phoneNumber?: string }).phoneNumber }));
+      return `${table(rows, ['id', 'status', 'lastActivityAt', 'name', 'phone', 'ref'])}\n${rows.length} conversation(s)${result.truncated ? ' (truncated by --limit)' : ''}, ${result.scanned} scanned`;
+    });
+  });
+
+program
+  .command('batch')
+  .description('progress of a batch')
+  .argument('<batchId>')
+  .option('--watch', 'follow it with a progress bar until it is done')
+  .option('--json', 'print JSON (with --watch: once done)')
+  .action(async (batchId: string, options: { watch?: boolean; json?: boolean }) => {
+    const report = await withProducer((producer) =>
+      !options.watch ? producer.batch(batchId) : options.json ? waitForBatch(producer, batchId) : watchBatch(producer, batchId, { out: process.stdout }),
+    );
+    if (options.watch && !options.json) return;
+    print(report, Boolean(options.json), () =>
+      table([report as unknown as Record<string, unknown>], ['batchId', 'account', 'total', 'completed', 'deadLettered', 'pending', 'done', 'duplicates', 'skipped']),
+    );
+  });
+
+const dlq = program.command('dlq').description('dead letters: list, redrive, delete');
+dlq
+  .command('list')
+  .option('-a, --account <id>')
+  .addOption(new Option('--limit <n>', 'at most this many (1-1000)').default(50).argParser(Number))
+  .addOption(new Option('--offset <n>', 'skip this many').default(0).argParser(Number))
+  .option('--json', 'print JSON')
+  .action(async (options: { account?: string; limit: number; offset: number; json?: boolean }) => {
+    const page = await withProducer((producer) => producer.deadLetters(options));
+    print(page, Boolean(options.json), () =>
+      `${table(page.items as unknown as Record<string, unknown>[], ['id', 'reason', 'status', 'attempts', 'failedAt', 'ref'])}\n${page.items.length} of ${page.total}`,
+    );
+  });
+dlq
+  .command('redrive')
+  .description('run dead letters again with fresh attempts (all of them, or of one account, or the given ids)')
+  .option('-a, --account <id>')
+  .argument('[ids...]')
+  .action(async (ids: string[], options: { account?: string }) => {
+    const result = await withProducer((producer) => producer.redrive({ ...(options.account ? { account: options.account } : {}), ...(ids.length ? { ids } : {}) }));
+    console.log(`redriven: ${result.redriven}`);
+  });
+dlq
+  .command('delete')
+  .argument('<id>')
+  .action(async (id: string) => {
+    await withProducer((producer) => producer.deleteDeadLetter(id));
+    console.log(`deleted ${id}`);
+  });
+
+const accounts = program
+  .command('accounts')
+  .description('accounts with their queue counts; pause or resume one')
+  .option('--json', 'print JSON')
+  .action(async (options: { json?: boolean }) => {
+    const list = await withProducer((producer) => producer.accounts());
+    print(list, Boolean(options.json), () =>
+      table(
+        list.map((a) => ({
+          ...a,
+          ...a.counts,
+          paused: a.paused ? (a.pausedReason ?? 'yes') : 'no',
+          autoClose: a.autoClose ? `idle ${a.autoClose.idleAfter} every ${a.autoClose.every}${a.autoClose.dryRun ? ' (dry run)' : ''}` : 'off',
+          lastSweep: a.autoClose?.lastRun ? `${a.autoClose.lastRun.at}: ${a.autoClose.lastRun.idle} idle, ${a.autoClose.lastRun.enqueued} enqueued` : '-',
+        })),
+        ['id', 'provider', 'rateLimit', 'paused', 'waiting', 'active', 'delayed', 'completed', 'deadLettered', 'autoClose', 'lastSweep'],
+      ),
+    );
+  });
+accounts
+  .command('pause')
+  .argument('<id>')
+  .action(async (id: string) => {
+    await withProducer((producer) => producer.pauseAccount(id));
+    console.log(`paused ${id}`);
+  });
+accounts
+  .command('sweep')
+  .description('run an auto-close sweep now and print its outcome')
+  .argument('<id>')
+  .option('--json', 'print JSON')
+  .action(async (id: string, options: { json?: boolean }) => {
+    const status = await withProducer(async (producer) => waitForJob(producer, (await producer.sweepNow(id)).jobId));
+    if (status.state !== 'completed') {
+      console.error(`sweep ${status.state}: ${status.error?.code ?? ''} ${status.error?.message ?? ''}`);
+      process.exit(EXIT_FAILED);
+    }
+    print(status.result, Boolean(options.json), () => table([status.result as Record<string, unknown>], ['at', 'scanned', 'idle', 'enqueued', 'skipped', 'batchId', 'dryRun']));
+  });
+accounts
+  .command('resume')
+  .argument('<id>')
+  .action(async (id: string) => {
+    await withProducer((producer) => producer.resumeAccount(id));
+    console.log(`resumed ${id}`);
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof ValidationError) {
+    console.error(`${error.message}:`);
+    for (const issue of error.issues) console.error(`  ${issue.path || '(request)'}: ${issue.message}`);
+    process.exit(EXIT_FAILED);
+  }
+  if (error instanceof ProducerError) {
+    console.error(`${error.code}: ${error.message}`);
+    process.exit(EXIT_FAILED);
+  }
+  if (error instanceof AppError) {
+    console.error(error.message);
+    process.exit(EXIT_CONFIG);
+  }
+  console.error(error instanceof Error ? error.message : String(error));
+  process.exit(EXIT_FAILED);
+}

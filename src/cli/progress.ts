@@ -1,0 +1,54 @@
+import type { BatchReport } from '../batches/batch-store.js';
+import type { Producer } from '../producer/producer.js';
+
+const BAR_WIDTH = 30;
+
+/** One line: a bar of finished jobs, the counts and the closing rate. */
+export function progressLine(report: BatchReport, ratePerSecond: number): string {
+  const finished = report.completed + report.deadLettered;
+  const share = report.total === 0 ? 1 : finished / report.total;
+  const filled = Math.round(share * BAR_WIDTH);
+  const bar = `${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}`;
+  return `[${bar}] ${finished}/${report.total}  completed ${report.completed}  dead-lettered ${report.deadLettered}  pending ${report.pending}  ${ratePerSecond.toFixed(1)}/s`;
+}
+
+export function summaryLine(report: BatchReport, seconds: number): string {
+  const skipped = report.skipped ? `, ${report.skipped} of them skipped (active again)` : '';
+  const duplicates = report.duplicates ? `; ${report.duplicates} duplicate ref(s) were already pending elsewhere` : '';
+  return `batch ${report.batchId} done in ${seconds.toFixed(1)} s: ${report.completed} completed${skipped}, ${report.deadLettered} dead-lettered${duplicates}`;
+}
+
+export interface WatchOptions {
+  /** Where progress goes; a terminal gets one line rewritten in place. */
+  out: NodeJS.WriteStream;
+  intervalMs?: number;
+  /** Stop watching after this long even if the batch is not done. */
+  timeoutMs?: number;
+}
+
+/** Follows a batch until it is done, drawing a progress line; resolves with the last report. */
+export async function watchBatch(producer: Producer, batchId: string, { out, intervalMs = 500, timeoutMs = Infinity }: WatchOptions): Promise<BatchReport> {
+  const started = performance.now();
+  const samples: { at: number; finished: number }[] = [];
+  let lastPrinted = 0;
+  for (;;) {
+    const report = await producer.batch(batchId);
+    const now = performance.now();
+    samples.push({ at: now, finished: report.completed + report.deadLettered });
+    while (samples.length > 1 && now - samples[0]!.at > 5_000) samples.shift();
+    const first = samples[0]!;
+    const rate = now > first.at ? ((samples.at(-1)!.finished - first.finished) * 1000) / (now - first.at) : 0;
+    const line = progressLine(report, rate);
+    if (out.isTTY) out.write(`\r${line}\x1b[K`);
+    else if (report.done || now - lastPrinted >= 5_000) {
+      out.write(`${line}\n`);
+      lastPrinted = now;
+    }
+    if (report.done || now - started > timeoutMs) {
+      if (out.isTTY) out.write('\n');
+      out.write(`${summaryLine(report, (now - started) / 1000)}\n`);
+      return report;
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}

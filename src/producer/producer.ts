@@ -1,0 +1,241 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { BatchReport } from '../batches/batch-store.js';
+import { formatDuration } from '../config/duration.js';
+import type { Config } from '../config/types.js';
+import type { Metrics } from '../metrics/metrics.js';
+import type { DeadLetter } from '../dead-letters/dead-letter-store.js';
+import { redisReadiness, type Readiness } from '../health/redis-readiness.js';
+import type { AccountQueue } from '../queues/account-queues.js';
+import { createRedis } from '../redis/create-redis.js';
+import { createSharedServices, type SharedServices } from '../runtime/shared-services.js';
+import { parseListRequest } from '../listing/list-query.js';
+import type { FailureInfo } from '../queues/close-job.js';
+import { LIST_JOB, listJobOptions, type ListJobData } from '../queues/list-job.js';
+import { parseQualifiedId, qualifiedId } from '../queues/names.js';
+import { SWEEP_JOB, sweepJobOptions, type SweepJobData, type SweepResult } from '../queues/sweep-job.js';
+import { parseCloseRequest } from './close-request.js';
+import { enqueueCloses, type CloseAccepted } from './enqueue-closes.js';
+import { NotFoundError, RedisUnavailableError, UnknownAccountError, ValidationError } from './producer-errors.js';
+
+export type { CloseAccepted };
+
+export interface AccountStatus {
+  id: string;
+  provider: string;
+  rateLimit: string;
+  paused: boolean;
+  pausedReason: 'manual' | 'unauthorized' | null;
+  counts: { waiting: number; active: number; delayed: number; completed: number; failed: number; deadLettered: number };
+  autoClose: { idleAfter: string; every: string; maxPerRun: number; dryRun: boolean; skipWaiting: boolean; lastRun: SweepResult | null } | null;
+}
+
+export interface JobStatus {
+  jobId: string;
+  /** BullMQ's state: waiting, active, delayed, completed, failed (or prioritized, waiting-children). */
+  state: string;
+  result?: unknown;
+  error?: { code: string; message: string; status?: number };
+}
+
+export interface Producer {
+  close(request: unknown): Promise<CloseAccepted>;
+  /** Enqueues a list job; its result comes from job(). */
+  list(request: unknown): Promise<{ jobId: string }>;
+  job(jobId: string): Promise<JobStatus>;
+  /** Runs an auto-close sweep of the account now (outside its schedule); its result comes from job(). */
+  sweepNow(accountId: string): Promise<{ jobId: string }>;
+  batch(batchId: string): Promise<BatchReport>;
+  deadLetters(query: { account?: string; limit?: number; offset?: number }): Promise<{ total: number; items: DeadLetter[] }>;
+  redrive(request: { account?: string; ids?: readonly string[] }): Promise<{ redriven: number }>;
+  deleteDeadLetter(id: string): Promise<void>;
+  accounts(): Promise<AccountStatus[]>;
+  pauseAccount(id: string): Promise<AccountStatus>;
+  resumeAccount(id: string): Promise<AccountStatus>;
+  /** Redis reachable and safe to use (noeviction); the reason when not. */
+  readiness(): Promise<Readiness>;
+  dispose(): Promise<void>;
+}
+
+export interface ProducerOptions {
+  /** A producer connection to share; the producer makes (and closes) its own otherwise. */
+  redis?: Redis;
+  /** Counts dead letters redriven and deleted. */
+  metrics?: Metrics;
+  /** Services built on `redis` by the caller (the API shares them with the dashboard and metrics). */
+  services?: SharedServices;
+  /** Longest a Redis call may take before the request answers 503. */
+  redisTimeoutMs?: number;
+}
+
+/** ioredis' messages when the connection is gone (offline queue disabled). */
+const REDIS_DOWN = /Connection is closed|Stream isn't writeable|max retries per request|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE/i;
+
+/**
+ * The producer library: what the HTTP API and the CLI call. It validates
+ * first and enqueues only when everything is valid; Redis problems become
+ * RedisUnavailableError (503), never a hang.
+ */
+export function createProducer(config: Config, options: ProducerOptions = {}): Producer {
+  const redis = options.redis ?? createRedis(config.redisUrl, 'producer', 'closer-producer');
+  if (!options.redis) redis.on('error', () => undefined); // surfaced as 503s and by readiness()
+  const services = options.services ?? createSharedServices(config, redis, options.metrics);
+  const { queues, batches, deadLetters, control, sweeps } = services;
+  const timeoutMs = options.redisTimeoutMs ?? 5_000;
+  const enqueueDeps = { redis, prefix: config.queuePrefix, batches, jobs: config.jobs };
+
+  /**
+   * Runs a Redis-backed step, failing fast when Redis is not connected. Reads
+   * also give up after the timeout; writes do not, because an answer of "not
+   * done" must never be given for something that may still happen.
+   */
+  async function withRedis<T>(step: () => Promise<T>, { write = false } = {}): Promise<T> {
+    if (redis.status !== 'ready') throw new RedisUnavailableError();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new RedisUnavailableError()), timeoutMs);
+    });
+    try {
+      return await (write ? step() : Promise.race([step(), timeout]));
+    } catch (error) {
+      if (error instanceof Error && REDIS_DOWN.test(error.message)) throw new RedisUnavailableError();
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  function entryOf(accountId: string): AccountQueue {
+    const entry = queues.get(accountId);
+    if (!entry) throw new UnknownAccountError(accountId);
+    return entry;
+  }
+
+  async function status(entry: AccountQueue): Promise<AccountStatus> {
+    const [counts, deadLettered, pausedReason, lastRun] = await Promise.all([
+      entry.queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'completed', 'failed'),
+      entry.deadLetters.getJobCountByTypes('waiting'),
+      control.pauseReason(entry),
+      entry.account.autoClose ? sweeps.last(entry.account.id) : null,
+    ]);
+    const { account } = entry;
+    return {
+      id: account.id,
+      provider: account.provider,
+      rateLimit: account.rateLimit.text,
+      paused: pausedReason !== null,
+      pausedReason,
+      counts: {
+        waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0),
+        active: counts.active ?? 0,
+        delayed: counts.delayed ?? 0,
+        completed: counts.completed ?? 0,
+        failed: counts.failed ?? 0,
+        deadLettered,
+      },
+      autoClose: account.autoClose
+        ? {
+            idleAfter: formatDuration(account.autoClose.idleAfterMs),
+            every: formatDuration(account.autoClose.everyMs),
+            maxPerRun: account.autoClose.maxPerRun,
+            dryRun: account.autoClose.dryRun,
+            skipWaiting: account.autoClose.skipWaiting,
+            lastRun,
+          }
+        : null,
+    };
+  }
+
+  return {
+    async close(request) {
+      const { account, refs, batchId } = parseCloseRequest(request, config.accounts);
+      return withRedis(() => enqueueCloses(enqueueDeps, entryOf(account.id), batchId ?? randomUUID(), refs), { write: true });
+    },
+
+    async list(request) {
+      const { account, query, limit } = parseListRequest(request, config.accounts);
+      const entry = entryOf(account.id);
+      const data: ListJobData = { account: account.id, query, limit };
+      const job = await withRedis(() => entry.queue.add(LIST_JOB, data, { ...listJobOptions(config.jobs), jobId: `list-${randomUUID()}` }), { write: true });
+      return { jobId: qualifiedId(account.id, job.id!) };
+    },
+
+    async job(jobId) {
+      const parsed = parseQualifiedId(jobId);
+      const entry = parsed && queues.get(parsed.accountId);
+      if (!parsed || !entry) throw new NotFoundError(`job "${jobId}"`);
+      return withRedis(async () => {
+        // State first: a job read after it shows "completed" carries its result (the other order can miss it).
+        const state = await entry.queue.getJobState(parsed.jobId);
+        const job = await entry.queue.getJob(parsed.jobId);
+        if (!job || state === 'unknown') throw new NotFoundError(`job "${jobId}"`);
+        const lastError = (job.data as { lastError?: FailureInfo }).lastError;
+        return {
+          jobId,
+          state,
+          ...(state === 'completed' ? { result: job.returnvalue } : {}),
+          ...(state === 'failed'
+            ? { error: { code: lastError?.code ?? 'JOB_FAILED', message: lastError?.message ?? job.failedReason, ...(lastError?.status ? { status: lastError.status } : {}) } }
+            : {}),
+        };
+      });
+    },
+
+    async sweepNow(accountId) {
+      const entry = entryOf(accountId);
+      if (!entry.account.autoClose) throw new ValidationError([{ index: null, path: 'autoClose', message: `account "${accountId}" has no auto-close policy` }]);
+      const data: SweepJobData = { account: accountId };
+      const job = await withRedis(() => entry.queue.add(SWEEP_JOB, data, { ...sweepJobOptions(config.jobs), jobId: `sweep-now-${randomUUID()}` }), { write: true });
+      return { jobId: qualifiedId(accountId, job.id!) };
+    },
+
+    async batch(batchId) {
+      const report = await withRedis(() => batches.get(batchId));
+      if (!report) throw new NotFoundError(`batch "${batchId}"`);
+      return report;
+    },
+
+    async deadLetters({ account, limit = 50, offset = 0 }) {
+      if (account !== undefined) entryOf(account);
+      const issues = [];
+      if (!Number.isSafeInteger(limit) || limit < 1 || limit > 1_000) issues.push({ index: null, path: 'limit', message: 'must be a whole number from 1 to 1000' });
+      if (!Number.isSafeInteger(offset) || offset < 0) issues.push({ index: null, path: 'offset', message: 'must be a whole number of at least 0' });
+      if (issues.length > 0) throw new ValidationError(issues);
+      return withRedis(() => deadLetters.list({ account, limit, offset }));
+    },
+
+    async redrive({ account, ids }) {
+      if (account !== undefined) entryOf(account);
+      return { redriven: await withRedis(() => deadLetters.redrive({ account, ids }), { write: true }) };
+    },
+
+    async deleteDeadLetter(id) {
+      if (!(await withRedis(() => deadLetters.remove(id), { write: true }))) throw new NotFoundError(`dead letter "${id}"`);
+    },
+
+    accounts: () => withRedis(() => Promise.all(queues.all().map(status))),
+
+    async pauseAccount(id) {
+      const entry = entryOf(id);
+      return withRedis(async () => {
+        await control.pause(entry, 'manual');
+        return status(entry);
+      }, { write: true });
+    },
+
+    async resumeAccount(id) {
+      const entry = entryOf(id);
+      return withRedis(async () => {
+        await control.resume(entry);
+        return status(entry);
+      }, { write: true });
+    },
+
+    readiness: () => redisReadiness(redis, timeoutMs),
+
+    async dispose() {
+      await queues.close();
+      if (!options.redis) await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}

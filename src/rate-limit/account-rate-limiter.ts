@@ -1,0 +1,139 @@
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Redis } from 'ioredis';
+import type { RateLimit } from '../config/rate.js';
+import type { SendPermit } from '../providers/http/send-request.js';
+import { BLOCK_SCRIPT, BLOCKED_SCRIPT, RESERVE_SCRIPT, SEND_SCRIPT, SENT_LATE_SCRIPT } from './pace-script.js';
+import { AccountBlockedError, RateLimitDeferredError } from './rate-limit-errors.js';
+
+/**
+ * The schedule's spacing is the window divided by the count, stretched by a
+ * margin for the jitter between a request leaving and the provider stamping it
+ * (network, the provider's own scheduling): 3% of the window, at least 30 ms.
+ * With a backlog the margin costs 3% of the rate (for windows of 1 s or more).
+ * 2% was not enough on a busy two-core CI machine: the simulator, sharing the
+ * CPUs with three workers, once stamped requests 20 ms apart out of step and
+ * counted 21 in a second.
+ */
+const STRETCH = 0.03;
+const MIN_MARGIN_MS = 30;
+/** Callers never hold on to a wait longer than this; slower limits defer the job instead. */
+const LONGEST_HOLD_MS = 10_000;
+/**
+ * Send times are corrected in the log only when the request left later than
+ * a quarter of the margin after its check: smaller delays are what the margin
+ * is for, and skipping them saves a round trip on most requests.
+ */
+const CORRECTION_SHARE = 0.25;
+
+
+export interface AccountRateLimiter {
+  /** Resolves when one request may be sent now. Throws AccountBlockedError during a 429 pause, RateLimitDeferredError when the wait is long. */
+  acquire(signal?: AbortSignal): Promise<SendPermit>;
+  /** Pauses the account (every process) for `ms` after a provider's 429; returns how long the pause lasts. */
+  block(ms: number): Promise<number>;
+  /** Milliseconds the account stays paused by a 429, 0 when it is not. */
+  blockedFor(): Promise<number>;
+}
+
+type Scripts = {
+  closerReserve(key: string, log: string, spacingUs: number, longestHoldUs: number, windowUs: number, max: number, member: string): Promise<[number, number]>;
+  closerSend(key: string, log: string, windowUs: number, max: number, member: string): Promise<[number, number]>;
+  closerSentLate(log: string, member: string, delayUs: number): Promise<number>;
+  closerBlocked(key: string): Promise<number>;
+  closerBlock(key: string, pauseUs: number): Promise<number>;
+};
+
+/** Registers the scripts on a connection once; ioredis then runs them by SHA. */
+function withScripts(redis: Redis): Redis & Scripts {
+  if (!('closerReserve' in redis)) {
+    redis.defineCommand('closerReserve', { numberOfKeys: 2, lua: RESERVE_SCRIPT });
+    redis.defineCommand('closerSend', { numberOfKeys: 2, lua: SEND_SCRIPT });
+    redis.defineCommand('closerSentLate', { numberOfKeys: 1, lua: SENT_LATE_SCRIPT });
+    redis.defineCommand('closerBlocked', { numberOfKeys: 1, lua: BLOCKED_SCRIPT });
+    redis.defineCommand('closerBlock', { numberOfKeys: 1, lua: BLOCK_SCRIPT });
+  }
+  return redis as Redis & Scripts;
+}
+
+export interface AccountRateLimiterOptions {
+  redis: Redis;
+  /** The account's limiter hash; inside the queue prefix's hash tag. */
+  key: string;
+  /** The account's send log (sorted set); same hash tag. */
+  logKey: string;
+  rate: RateLimit;
+  /** Told how long each request waited for its turn (metrics). */
+  onWait?: (ms: number) => void;
+}
+
+/**
+ * Keeps one account under its limit across every worker process, in two steps:
+ *
+ * 1. Pacing: each request reserves the next slot of an evenly spaced schedule
+ *    kept in Redis and sleeps until it. Requests go out smoothly, never in
+ *    bursts, and with a backlog the schedule runs full.
+ * 2. The guarantee: just before sending, a script checks the log of requests
+ *    really sent in the window and records this one. A request that left late
+ *    (a cold TCP connection, a stalled process) is moved later in the log by
+ *    its delay, so later requests wait for it instead of bunching up behind it.
+ *    Only durations cross between processes: no clock has to agree with Redis.
+ *
+ * So no sliding window ever holds more than `max` requests, measured at the
+ * moment they leave, whatever the processes' delays.
+ */
+export function createAccountRateLimiter({ redis: connection, key, logKey, rate, onWait }: AccountRateLimiterOptions): AccountRateLimiter {
+  const redis = withScripts(connection);
+  const marginMs = Math.max(rate.windowMs * STRETCH, MIN_MARGIN_MS);
+  const spacingUs = Math.ceil(((rate.windowMs + marginMs) * 1000) / rate.max);
+  // The log holds the same margin as the schedule: after a late request, the next ones keep it too.
+  const windowUs = (rate.windowMs + marginMs) * 1000;
+  const prefix = randomBytes(6).toString('hex');
+  let sequence = 0;
+
+  async function waitOrDefer(waitMs: number, signal?: AbortSignal): Promise<void> {
+    if (waitMs > LONGEST_HOLD_MS) throw new RateLimitDeferredError(Math.ceil(waitMs));
+    await sleep(waitMs, undefined, { signal });
+  }
+
+  const nextMember = () => `${prefix}-${(sequence += 1)}`;
+  const correctAfterMs = Math.max(1, marginMs * CORRECTION_SHARE);
+
+  function permit(member: string, checkedAt: number, asked: number): SendPermit {
+    onWait?.(checkedAt - asked);
+    return {
+      sent(atLocalMs) {
+        const delayMs = atLocalMs - checkedAt;
+        if (delayMs <= correctAfterMs) return;
+        redis.closerSentLate(logKey, member, Math.round(delayMs * 1000)).catch(() => undefined);
+      },
+    };
+  }
+
+  async function acquire(signal?: AbortSignal): Promise<SendPermit> {
+    const asked = performance.now();
+    let member = nextMember();
+    const [state, waitUs] = await redis.closerReserve(key, logKey, spacingUs, LONGEST_HOLD_MS * 1000, windowUs, rate.max, member);
+    // A check ran a little before its answer arrived, so delays measured from the answer are if anything short by that.
+    if (state === 3) return permit(member, performance.now(), asked);
+    if (state === 1) throw new AccountBlockedError(Math.ceil(waitUs / 1000));
+    if (state === 2) throw new RateLimitDeferredError(Math.ceil(waitUs / 1000));
+    if (state === 4) await waitOrDefer(waitUs / 1000, signal);
+    else if (waitUs > 0) await sleep(waitUs / 1000, undefined, { signal });
+
+    for (;;) {
+      member = nextMember();
+      const [sendState, sendWaitUs] = await redis.closerSend(key, logKey, windowUs, rate.max, member);
+      const checkedAt = performance.now();
+      if (sendState === 0) return permit(member, checkedAt, asked);
+      if (sendState === 1) throw new AccountBlockedError(Math.ceil(sendWaitUs / 1000));
+      await waitOrDefer(sendWaitUs / 1000, signal);
+    }
+  }
+
+  return {
+    acquire,
+    block: async (ms) => Math.ceil((await redis.closerBlock(key, Math.max(0, Math.round(ms * 1000)))) / 1000),
+    blockedFor: async () => Math.ceil((await redis.closerBlocked(key)) / 1000),
+  };
+}

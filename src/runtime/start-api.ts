@@ -1,0 +1,67 @@
+import type { FastifyInstance } from 'fastify';
+import { createApp } from '../api/create-app.js';
+import type { Config } from '../config/types.js';
+import { registerDashboard, DASHBOARD_PATH } from '../dashboard/create-dashboard.js';
+import { ConfigError } from '../errors/config-error.js';
+import { allReady, type Readiness } from '../health/redis-readiness.js';
+import type { Logger } from '../logger.js';
+import { createMetrics, type Metrics } from '../metrics/metrics.js';
+import { registerQueueGauges } from '../metrics/queue-gauges.js';
+import { createProducer, type Producer } from '../producer/producer.js';
+import { createRedis } from '../redis/create-redis.js';
+import { createSharedServices } from './shared-services.js';
+
+export interface ApiRuntime {
+  app: FastifyInstance;
+  producer: Producer;
+  url: string;
+  dashboardUrl: string;
+  close(): Promise<void>;
+}
+
+export interface ApiOptions {
+  host?: string;
+  /** Shared with the workers of an all-in-one process. */
+  metrics?: Metrics;
+  /** More readiness checks (the all-in-one process adds its workers'). */
+  readiness?: () => Promise<Readiness>;
+}
+
+/**
+ * The HTTP API on `config.port` (0 picks a free port), with the dashboard and
+ * the metrics, including the queue gauges read from Redis. Refuses to serve
+ * without a token.
+ */
+export async function startApi(config: Config, logger: Logger, options: ApiOptions = {}): Promise<ApiRuntime> {
+  if (!config.apiToken) throw new ConfigError(['CLOSER_API_TOKEN: is required to serve the HTTP API (every /v1 route and the dashboard need it)']);
+  const metrics = options.metrics ?? createMetrics();
+  const redis = createRedis(config.redisUrl, 'producer', 'closer-api');
+  redis.on('error', () => undefined); // surfaced by /readyz and as 503s
+  const services = createSharedServices(config, redis, metrics);
+  const producer = createProducer(config, { redis, metrics, services });
+  registerQueueGauges(metrics, services.queues, services.control);
+  const readiness = options.readiness;
+  const app = createApp({
+    producer,
+    apiToken: config.apiToken,
+    logger,
+    metrics,
+    readiness: () => allReady([() => producer.readiness(), ...(readiness ? [readiness] : [])]),
+  });
+  await registerDashboard(app, { queues: services.queues, apiToken: config.apiToken, ...(config.dashboardBasicAuth ? { basicAuth: config.dashboardBasicAuth } : {}) });
+  const address = await app.listen({ port: config.port, host: options.host ?? '0.0.0.0' });
+  const port = (app.server.address() as { port: number }).port;
+  logger.info({ address, accounts: config.accounts.map((a) => a.id) }, 'API listening');
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    app,
+    producer,
+    url,
+    dashboardUrl: `${url}${DASHBOARD_PATH}`,
+    async close() {
+      await app.close();
+      await producer.dispose();
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}

@@ -1,0 +1,46 @@
+import type { Config } from '../config/types.js';
+import { redisReadiness, type Readiness } from '../health/redis-readiness.js';
+import type { Logger } from '../logger.js';
+import { createAccountQueues } from '../queues/account-queues.js';
+import { createRedis } from '../redis/create-redis.js';
+import { syncAutoCloseSchedules } from '../scheduler/sync-schedules.js';
+
+export interface SchedulerRuntime {
+  readiness(): Promise<Readiness>;
+  close(): Promise<void>;
+}
+
+/** Re-sync period: cheap and idempotent, and it restores a schedule lost with Redis data. */
+const RESYNC_EVERY_MS = 60_000;
+
+/**
+ * The scheduler: keeps one BullMQ job scheduler per auto-closing account.
+ * The sweeps themselves run on the workers, through each account's rate limit.
+ */
+export async function startScheduler(config: Config, logger: Logger): Promise<SchedulerRuntime> {
+  const redis = createRedis(config.redisUrl, 'worker', 'closer-scheduler');
+  redis.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
+  const queues = createAccountQueues(config.accounts, redis, config.queuePrefix);
+  const sync = async () => {
+    try {
+      const { scheduled, removed } = await syncAutoCloseSchedules(queues, config.jobs);
+      logger.debug({ scheduled, removed }, 'auto-close schedules in sync');
+      return { scheduled, removed };
+    } catch (error) {
+      logger.warn({ err: error }, 'could not sync auto-close schedules; retrying later');
+      return undefined;
+    }
+  };
+  const first = await sync();
+  logger.info({ autoClose: first?.scheduled ?? [], removed: first?.removed ?? [] }, 'scheduler started');
+  const timer = setInterval(() => void sync(), RESYNC_EVERY_MS);
+  timer.unref();
+  return {
+    readiness: () => redisReadiness(redis),
+    async close() {
+      clearInterval(timer);
+      await queues.close();
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}

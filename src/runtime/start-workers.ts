@@ -1,0 +1,89 @@
+import type { Redis } from 'ioredis';
+import type { Config } from '../config/types.js';
+import type { Logger } from '../logger.js';
+import { watchBlockingConnections } from '../health/blocking-watch.js';
+import { allReady, redisReadiness, type Readiness } from '../health/redis-readiness.js';
+import { createMetrics, type Metrics } from '../metrics/metrics.js';
+import { createHttpClient } from '../providers/http/create-http-client.js';
+import { createRedis } from '../redis/create-redis.js';
+import { startAccountWorker, type AccountWorker } from '../worker/account-worker.js';
+import { createSharedServices } from './shared-services.js';
+
+export interface WorkerRuntimeOptions {
+  /** Shared with the other parts of an all-in-one process; a registry of its own otherwise. */
+  metrics?: Metrics;
+  /** After this, an unanswered command on a worker's blocking connection makes the process not ready. */
+  stuckAfterMs?: number;
+}
+
+export interface WorkerRuntime {
+  workers: AccountWorker[];
+  metrics: Metrics;
+  /** Redis usable and every worker's blocking connection answering. */
+  readiness(): Promise<Readiness>;
+  /** The connections BullMQ blocks on for jobs, for diagnostics. */
+  blockingConnections(): readonly Redis[];
+  /** Sweeps failed jobs of every account into their dead letters now. */
+  reconcile(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Every configured account's worker in this process, plus the dead-letter reconciler. */
+export async function startWorkers(config: Config, logger: Logger, options: WorkerRuntimeOptions = {}): Promise<WorkerRuntime> {
+  const metrics = options.metrics ?? createMetrics();
+  const redis = createRedis(config.redisUrl, 'worker', 'closer-worker');
+  redis.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
+  const blocking = watchBlockingConnections(redis, options.stuckAfterMs);
+  const http = createHttpClient({ timeoutMs: config.jobs.httpTimeoutMs, maxSockets: config.jobs.concurrency * 4 });
+  const services = createSharedServices(config, redis, metrics);
+
+  const workers = services.queues.all().map((entry) =>
+    startAccountWorker({
+      entry,
+      redis,
+      workerConnection: redis,
+      prefix: config.queuePrefix,
+      keys: services.keys,
+      jobs: config.jobs,
+      http,
+      batches: services.batches,
+      deadLetters: services.deadLetters,
+      control: services.control,
+      sweeps: services.sweeps,
+      metrics,
+      logger: logger.child({ account: entry.account.id }),
+    }),
+  );
+
+  const reconcile = async () => {
+    let buried = 0;
+    for (const entry of services.queues.all()) {
+      try {
+        buried += await services.deadLetters.reconcile(entry);
+      } catch (error) {
+        logger.warn({ err: error, account: entry.account.id }, 'dead-letter reconcile failed; next round retries');
+      }
+    }
+    if (buried > 0) logger.info({ buried }, 'reconciler moved failed jobs to the dead letters');
+    return buried;
+  };
+  await reconcile();
+  const timer = setInterval(() => void reconcile(), config.jobs.reconcileEveryMs);
+  timer.unref();
+
+  logger.info({ accounts: workers.map((w) => w.worker.name), concurrency: config.jobs.concurrency }, 'workers started');
+  return {
+    workers,
+    metrics,
+    readiness: () => allReady([() => redisReadiness(redis), async () => blocking.readiness()]),
+    blockingConnections: () => blocking.connections(),
+    reconcile,
+    async close() {
+      clearInterval(timer);
+      await Promise.all(workers.map((w) => w.close()));
+      await services.queues.close();
+      http.destroy();
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}

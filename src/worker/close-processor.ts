@@ -1,0 +1,56 @@
+import type { Job } from 'bullmq';
+import type { BatchStore } from '../batches/batch-store.js';
+import { currentActivity } from '../listing/current-activity.js';
+import type { AnyProviderClient } from '../providers/create-provider-client.js';
+import type { ProviderClient } from '../providers/types.js';
+import type { CloseJobData } from '../queues/close-job.js';
+import { failJob, type FailureContext } from './queue-failure.js';
+
+export interface CloseProcessorDeps extends FailureContext {
+  client: AnyProviderClient;
+  batches: BatchStore;
+}
+
+export interface CloseJobResult {
+  outcome: 'closed' | 'already_closed' | 'skipped_active';
+  status?: number;
+}
+
+/**
+ * Runs one close. A close enqueued by an auto-close sweep first reads the
+ * conversation's last activity again and is skipped (`skipped_active`) if
+ * the customer or an agent wrote after the sweep's cut-off.
+ */
+export function createCloseProcessor(deps: CloseProcessorDeps) {
+  const { client, batches, entry } = deps;
+  // Refs were checked against the account's provider when enqueued, so the generic signature is safe here.
+  const closer = client as unknown as ProviderClient;
+
+  return async function closeConversation(job: Job<CloseJobData>, token?: string): Promise<CloseJobResult> {
+    const logger = deps.logger.child({ jobId: job.id, batchId: job.data.batchId });
+    const { ref, recheck, batchId } = job.data;
+    const account = entry.account.id;
+    const done = (outcome: CloseJobResult['outcome']) => {
+      deps.metrics.closes.inc({ account, outcome });
+      deps.metrics.enqueueToClose.observe({ account }, (Date.now() - job.timestamp) / 1000);
+    };
+    try {
+      if (recheck) {
+        const activity = await currentActivity(client, entry.account, ref, recheck);
+        if (activity && Date.parse(activity) >= Date.parse(recheck.idleBefore)) {
+          if (batchId) await batches.markCompleted(batchId, job.id!, { skipped: true });
+          logger.info({ lastActivityAt: activity, idleBefore: recheck.idleBefore }, 'active again since the sweep: not closed');
+          done('skipped_active');
+          return { outcome: 'skipped_active' };
+        }
+      }
+      const result = await closer.close(ref);
+      if (batchId) await batches.markCompleted(batchId, job.id!);
+      logger.debug({ outcome: result.outcome }, 'closed');
+      done(result.outcome);
+      return { outcome: result.outcome, status: result.status };
+    } catch (error) {
+      return failJob(error, job, token, { ...deps, logger });
+    }
+  };
+}

@@ -1,0 +1,79 @@
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { AccountControl } from '../accounts/account-control.js';
+import { AppError } from '../errors/app-error.js';
+import { ProviderError, ProviderRateLimitedError } from '../errors/provider-error.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics/metrics.js';
+import type { AccountQueue } from '../queues/account-queues.js';
+import type { FailureInfo } from '../queues/close-job.js';
+import type { AccountRateLimiter } from '../rate-limit/account-rate-limiter.js';
+import { AccountBlockedError, RateLimitDeferredError } from '../rate-limit/rate-limit-errors.js';
+
+/** A job that met this many 429s starts paying attempts for them, so it cannot wait forever. */
+export const MAX_RATE_LIMIT_HITS = 20;
+
+export interface FailureContext {
+  entry: AccountQueue;
+  limiter: AccountRateLimiter;
+  control: AccountControl;
+  logger: Logger;
+  /** The worker running the job; BullMQ's queue-wide wait is set through it. */
+  worker: () => Worker;
+  metrics: Metrics;
+}
+
+export function failureInfo(error: unknown): FailureInfo {
+  const at = new Date().toISOString();
+  if (error instanceof ProviderError) {
+    return { code: error.code, message: error.message, status: error.status, bodyExcerpt: error.bodyExcerpt, at };
+  }
+  if (error instanceof AppError) return { code: error.code, message: error.message, at };
+  return { code: 'INTERNAL_ERROR', message: error instanceof Error ? error.message : String(error), at };
+}
+
+type FailableData = { rateLimitHits?: number; lastError?: FailureInfo };
+
+/**
+ * The one place that turns a failed provider call into queue behaviour, for
+ * every kind of job. Always throws:
+ * - 429 (or the account paused by one): the whole account waits, the job goes
+ *   back to wait and keeps its attempts;
+ * - a far-away rate-limit slot: the job is delayed, attempts kept;
+ * - retryable: rethrown, BullMQ retries with backoff until attempts run out;
+ * - permanent or unauthorized: UnrecoverableError, no retry (and repeated
+ *   401/403 pause the account).
+ */
+export async function failJob<D extends FailableData>(error: unknown, job: Job<D>, token: string | undefined, context: FailureContext): Promise<never> {
+  const log = context.logger;
+  if (error instanceof AccountBlockedError) {
+    await context.worker().rateLimit(error.waitMs);
+    throw Worker.RateLimitError();
+  }
+  if (error instanceof RateLimitDeferredError) {
+    await job.moveToDelayed(Date.now() + error.waitMs, token);
+    throw new DelayedError();
+  }
+  const account = context.entry.account.id;
+  if (error instanceof ProviderRateLimitedError) context.metrics.rateLimited.inc({ account });
+  if (error instanceof ProviderRateLimitedError && (job.data.rateLimitHits ?? 0) < MAX_RATE_LIMIT_HITS) {
+    const waitMs = await context.limiter.block(error.retryAfterMs);
+    await job.updateData({ ...job.data, rateLimitHits: (job.data.rateLimitHits ?? 0) + 1 });
+    await context.worker().rateLimit(waitMs);
+    log.warn({ waitMs, status: error.status }, 'rate limited by the provider: account waits');
+    throw Worker.RateLimitError();
+  }
+
+  const info = failureInfo(error);
+  await job.updateData({ ...job.data, lastError: info });
+  if (error instanceof ProviderError && !error.retryable) {
+    if (error.errorClass === 'unauthorized' && (await context.control.recordUnauthorized(context.entry))) {
+      log.error({ code: info.code }, 'repeated auth failures: account paused');
+    }
+    log.warn({ code: info.code, status: info.status }, `${job.name} failed for good`);
+    throw new UnrecoverableError(error.message);
+  }
+  const willRetry = job.attemptsMade + 1 < (job.opts.attempts ?? 1);
+  if (willRetry) context.metrics.retries.inc({ account, job: job.name });
+  log.info({ code: info.code, status: info.status, attempt: job.attemptsMade + 1, willRetry }, `${job.name} failed`);
+  throw error;
+}

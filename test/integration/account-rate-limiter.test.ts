@@ -1,0 +1,114 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import type { RateLimit } from '../../src/config/rate.js';
+import { createAccountRateLimiter } from '../../src/rate-limit/account-rate-limiter.js';
+import { AccountBlockedError, RateLimitDeferredError } from '../../src/rate-limit/rate-limit-errors.js';
+import { rate } from '../helpers/accounts.js';
+import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+
+/** The most timestamps in any half-open window [t, t + windowMs). */
+function maxInWindow(times: number[], windowMs: number): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let best = 0;
+  for (let start = 0, end = 0; start < sorted.length; start += 1) {
+    while (end < sorted.length && sorted[end]! < sorted[start]! + windowMs) end += 1;
+    best = Math.max(best, end - start);
+  }
+  return best;
+}
+
+describe('account rate limiter (real Redis)', () => {
+  let server: TestRedis;
+  const connections: Redis[] = [];
+
+  /** A limiter on a connection of its own: one per simulated worker process. */
+  const limiterFor = (account: string, limit: RateLimit) => {
+    const redis = new Redis(server.url);
+    connections.push(redis);
+    return createAccountRateLimiter({ redis, key: `{test}:limiter:${account}`, logKey: `{test}:sent:${account}`, rate: limit });
+  };
+
+  beforeAll(async () => {
+    server = await startRedis();
+  });
+  afterAll(async () => {
+    await Promise.all(connections.map((redis) => redis.quit()));
+    await server.stop();
+  });
+
+  it('never lets more than max requests into any sliding window, across connections', async () => {
+    const account = randomUUID();
+    const limiters = [0, 1, 2].map(() => limiterFor(account, rate('10/200ms')));
+    const sent: number[] = [];
+    await Promise.all(
+      Array.from({ length: 60 }, async (_, index) => {
+        const permit = await limiters[index % 3]!.acquire();
+        const at = performance.now();
+        permit.sent(at);
+        sent.push(at);
+      }),
+    );
+    expect(sent).toHaveLength(60);
+    expect(maxInWindow(sent, 200)).toBeLessThanOrEqual(10);
+  });
+
+  it('makes later requests wait for one that left late, instead of bunching up behind it', async () => {
+    const account = randomUUID();
+    const [a, b] = [limiterFor(account, rate('2/300ms')), limiterFor(account, rate('2/300ms'))];
+    const first = await a.acquire();
+    // The first request only leaves 200 ms after its permit (a cold connection, a stalled process).
+    const firstLeft = performance.now() + 200;
+    await sleep(200);
+    first.sent(firstLeft);
+    const times = [firstLeft];
+    for (const limiter of [b, a, b]) {
+      const permit = await limiter.acquire();
+      times.push(performance.now());
+      permit.sent(performance.now());
+    }
+    expect(maxInWindow(times, 300)).toBeLessThanOrEqual(2);
+  });
+
+  it('pauses every caller during a block and reports its length', async () => {
+    const account = randomUUID();
+    const limiter = limiterFor(account, rate('100/1s'));
+    const other = limiterFor(account, rate('100/1s'));
+    const pause = await limiter.block(5_000);
+    expect(pause).toBeGreaterThan(4_900);
+    expect(pause).toBeLessThanOrEqual(5_000);
+    const error = await other.acquire().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AccountBlockedError);
+    expect((error as AccountBlockedError).waitMs).toBeGreaterThan(4_000);
+    expect(await other.blockedFor()).toBeGreaterThan(4_000);
+    // A shorter block never shortens a longer one.
+    expect(await other.block(10)).toBeGreaterThan(4_000);
+  });
+
+  it('does not block accounts that share nothing', async () => {
+    const blocked = limiterFor(randomUUID(), rate('5/s'));
+    const free = limiterFor(randomUUID(), rate('5/s'));
+    await blocked.block(60_000);
+    await expect(free.acquire()).resolves.toEqual({ sent: expect.any(Function) });
+    expect(await free.blockedFor()).toBe(0);
+  });
+
+  it('defers instead of holding a slot that is far away', async () => {
+    const limiter = limiterFor(randomUUID(), rate('1/1h'));
+    await limiter.acquire();
+    // The slot after the first is an hour away: the second caller is told to come back, not put to sleep.
+    const error = await limiter.acquire().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RateLimitDeferredError);
+    expect((error as RateLimitDeferredError).waitMs).toBeGreaterThan(3_600_000 * 0.99);
+  });
+
+  it('stops waiting when the caller aborts', async () => {
+    const limiter = limiterFor(randomUUID(), rate('1/5s'));
+    await limiter.acquire();
+    const controller = new AbortController();
+    const waiting = limiter.acquire(controller.signal);
+    controller.abort(new Error('shutting down'));
+    await expect(waiting).rejects.toThrow();
+  });
+});
