@@ -1,0 +1,52 @@
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { freePort } from '../helpers/redis-server.js';
+
+const CLI = new URL('../../dist/src/cli/main.js', import.meta.url).pathname;
+const children: ReturnType<typeof spawn>[] = [];
+
+afterAll(async () => {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+});
+
+describe('closer demo (built CLI, as a newcomer runs it)', () => {
+  it('starts its own Redis when none answers, closes a mixed batch per provider, serves the dashboard, stops on SIGTERM', async () => {
+    // Nothing listens on this port: the demo must start a redis-server there itself.
+    const redisPort = await freePort();
+    const child = spawn(process.execPath, [CLI, 'demo'], {
+      env: { PATH: process.env.PATH, REDIS_URL: `redis://127.0.0.1:${redisPort}`, PORT: '0', CLOSER_HEALTH_PORT: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(child);
+    let output = '';
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes('Running until Ctrl-C')) resolve();
+      });
+      child.once('exit', (code) => reject(new Error(`demo exited with ${code}:\n${output}`)));
+    });
+
+    expect(output).toContain(`Started a local redis-server for this run at redis://127.0.0.1:${redisPort}`);
+    expect(output).toMatch(/batch \S+ done in [\d.]+ s: 40 completed, 2 dead-lettered/); // Peach: two unknown ids
+    expect(output.match(/done in [\d.]+ s: 40 completed, 1 dead-lettered/g)).toHaveLength(2); // Callbell, Chatwoot
+    expect(output).toContain('Dead letters (4)');
+
+    const dashboard = /Dashboard: (\S+)\s+\(user: anything, password: (\S+)\)/.exec(output)!;
+    const [, url, token] = dashboard;
+    expect((await fetch(url!)).status).toBe(401);
+    const page = await fetch(url!, { headers: { authorization: `Basic ${Buffer.from(`me:${token}`).toString('base64')}` } });
+    expect(page.status).toBe(200);
+    const queues = (await (await fetch(`${url}/api/queues`, { headers: { authorization: `Bearer ${token}` } })).json()) as { queues: { name: string }[] };
+    expect(queues.queues.map((q) => q.name)).toEqual(expect.arrayContaining(['account-peach', 'account-callbell', 'account-chatwoot', 'account-peach-dlq']));
+
+    child.kill('SIGTERM');
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(0);
+    // Its Redis went with it.
+    const probe = await fetch(`http://127.0.0.1:${redisPort}`).then(() => 'answered', () => 'gone');
+    expect(probe).toBe('gone');
+  }, 90_000);
+});
