@@ -52,8 +52,15 @@ const almostRef = fc.oneof(
   anyJson,
 );
 const account = fc.oneof(fc.constantFrom('peach', 'callbell', 'chatwoot', 'nope', ''), fc.string(), fc.integer());
+/** Well-formed requests, so every run also exercises acceptance (random ones are almost never valid). */
+const validClose = fc.oneof(
+  fc.record({ account: fc.constant('peach'), conversations: fc.array(fc.record({ conversationId: fc.integer({ min: 1 }) }), { minLength: 1, maxLength: 8 }) }),
+  fc.record({ account: fc.constant('callbell'), conversations: fc.array(fc.record({ contactUuid: fc.stringMatching(/^[0-9a-f]{32}$/) }), { minLength: 1, maxLength: 8 }) }),
+  fc.record({ account: fc.constant('chatwoot'), conversations: fc.array(fc.record({ conversationId: fc.integer({ min: 1 }) }), { minLength: 1, maxLength: 8 }) }),
+);
 const closeBody = fc.oneof(
   fc.record({ account, conversations: fc.array(almostRef, { maxLength: 8 }), batchId: fc.oneof(fc.string(), fc.constant(undefined)) }, { requiredKeys: [] }),
+  validClose,
   anyJson,
 );
 

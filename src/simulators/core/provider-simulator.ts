@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import { FaultInjector } from './fault-injector.js';
@@ -34,6 +35,8 @@ export abstract class ProviderSimulator {
 
   protected constructor(options: SimulatorOptions) {
     this.now = options.now ?? Date.now;
+    // Every response held back by injected latency listens on this signal; hundreds at once is normal.
+    setMaxListeners(0, this.lifetime.signal);
     const limit = options.rateLimit?.limit ?? null;
     const windowMs = options.rateLimit?.windowMs ?? DEFAULT_WINDOW_MS;
     this.limiter = new SlidingWindowLimiter(limit, windowMs);
