@@ -100,11 +100,17 @@ export function createAccountRateLimiter({ redis: connection, key, logKey, rate,
   const nextMember = () => `${prefix}-${(sequence += 1)}`;
   const correctAfterMs = Math.max(1, marginMs * CORRECTION_SHARE);
 
-  function permit(member: string, checkedAt: number, asked: number): SendPermit {
-    onWait?.(checkedAt - asked);
+  /**
+   * `checkCalledAt` is when the check was sent to Redis, not when its answer
+   * was read: the script's clock reading lies between the two, and a busy
+   * event loop can read the answer tens of ms late. Measuring from the call
+   * overstates the delay by one trip to Redis, which errs on the safe side.
+   */
+  function permit(member: string, checkCalledAt: number, asked: number): SendPermit {
+    onWait?.(performance.now() - asked);
     return {
       sent(atLocalMs) {
-        const delayMs = atLocalMs - checkedAt;
+        const delayMs = atLocalMs - checkCalledAt;
         if (delayMs <= correctAfterMs) return;
         redis.closerSentLate(logKey, member, Math.round(delayMs * 1000)).catch(() => undefined);
       },
@@ -115,8 +121,7 @@ export function createAccountRateLimiter({ redis: connection, key, logKey, rate,
     const asked = performance.now();
     let member = nextMember();
     const [state, waitUs] = await redis.closerReserve(key, logKey, spacingUs, LONGEST_HOLD_MS * 1000, windowUs, rate.max, member);
-    // A check ran a little before its answer arrived, so delays measured from the answer are if anything short by that.
-    if (state === 3) return permit(member, performance.now(), asked);
+    if (state === 3) return permit(member, asked, asked);
     if (state === 1) throw new AccountBlockedError(Math.ceil(waitUs / 1000));
     if (state === 2) throw new RateLimitDeferredError(Math.ceil(waitUs / 1000));
     if (state === 4) await waitOrDefer(waitUs / 1000, signal);
@@ -124,9 +129,9 @@ export function createAccountRateLimiter({ redis: connection, key, logKey, rate,
 
     for (;;) {
       member = nextMember();
+      const checkCalledAt = performance.now();
       const [sendState, sendWaitUs] = await redis.closerSend(key, logKey, windowUs, rate.max, member);
-      const checkedAt = performance.now();
-      if (sendState === 0) return permit(member, checkedAt, asked);
+      if (sendState === 0) return permit(member, checkCalledAt, asked);
       if (sendState === 1) throw new AccountBlockedError(Math.ceil(sendWaitUs / 1000));
       await waitOrDefer(sendWaitUs / 1000, signal);
     }
