@@ -1,0 +1,380 @@
+// npm run bench: measures closer the way its users compare it and writes BENCHMARKS.md.
+// Every figure is the median of REPS runs unless the table says otherwise.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem, release } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { loadConfig } from '../src/config/load-config.js';
+import { rateOf } from '../src/config/rate.js';
+import type { AccountConfig, Config } from '../src/config/types.js';
+import { createLogger } from '../src/logger.js';
+import { createProducer, type Producer } from '../src/producer/producer.js';
+import { startApi, type ApiRuntime } from '../src/runtime/start-api.js';
+import { startRedis } from '../test/helpers/redis-server.js';
+import { cpuMs, rssBytes, startBareWorker, startCloserWorker, startSimulator, type Child } from './processes.js';
+
+const REPS = 3;
+/** BENCH_ONLY=throughput (or precision, enqueue, footprint, latency) runs one section and writes no report. */
+const only = process.env.BENCH_ONLY;
+const runs = (section: string) => only === undefined || only === section;
+const KEY = 'bench-key';
+const logger = createLogger({ level: 'silent' });
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+async function until(check: () => Promise<boolean>, everyMs = 20): Promise<void> {
+  while (!(await check())) await sleep(everyMs);
+}
+const fmt = (value: number, digits = 0) => value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+const redisServer = await startRedis();
+const admin = new Redis(redisServer.url);
+const base = loadConfig({});
+const peach = (id: string, url: string, rateLimit: string): AccountConfig => ({ id, provider: 'peach', baseUrl: url, apiKey: KEY, rateLimit: rateOf(rateLimit) });
+const configFor = (accounts: AccountConfig[], concurrency = 10): Config => ({
+  ...base,
+  redisUrl: redisServer.url,
+  apiToken: 'bench-token',
+  logLevel: 'silent',
+  port: 0,
+  queuePrefix: `{b${randomUUID().slice(0, 8)}}`,
+  accounts,
+  jobs: { ...base.jobs, concurrency },
+});
+async function withApi<T>(config: Config, run: (api: ApiRuntime) => Promise<T>): Promise<T> {
+  const api = await startApi(config, logger, { host: '127.0.0.1' });
+  try {
+    await until(async () => (await api.producer.readiness()).ready);
+    return await run(api);
+  } finally {
+    await api.close();
+  }
+}
+const postClose = async (api: ApiRuntime, body: unknown) => {
+  const response = await fetch(`${api.url}/v1/close`, { method: 'POST', headers: { authorization: 'Bearer bench-token', 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  if (response.status !== 202) throw new Error(`close answered ${response.status}: ${await response.text()}`);
+  return (await response.json()) as { batchId: string; accepted: number };
+};
+const ids = (first: number, count: number) => Array.from({ length: count }, (_, i) => first + i);
+
+// ---- 1. throughput ---------------------------------------------------------
+const THROUGHPUT_N = 5_000;
+const THROUGHPUT_CONCURRENCY = 10;
+/** This machine's speed drifts between runs (a shared VM): more runs, closer and bare interleaved, ratio per run. */
+const THROUGHPUT_REPS = 5;
+const throughputSim = await startSimulator(THROUGHPUT_N * THROUGHPUT_REPS * 3);
+let nextId = throughputSim.first;
+const take = (count: number) => {
+  const taken = ids(nextId, count);
+  nextId += count;
+  return taken;
+};
+
+type Throughput = { rate: number; workerCpuMsPerClose: number; redisPerClose: Record<string, number> };
+const readText = (path: string) => readFileSync(path, 'utf8');
+
+/**
+ * Times `run` (which enqueues THROUGHPUT_N closes and waits for them) and
+ * says what each close cost: the worker's CPU, and the Redis commands run
+ * (commandstats: scripts count once per EVALSHA, and every command they run
+ * counts too). On a machine this small, CPU per close is what sets the rate.
+ */
+async function measureThroughput(worker: Child, run: () => Promise<void>): Promise<Throughput> {
+  await admin.config('RESETSTAT');
+  const cpuBefore = cpuMs(worker.child.pid!, readText);
+  const started = performance.now();
+  await run();
+  const rate = THROUGHPUT_N / ((performance.now() - started) / 1000);
+  const workerCpuMsPerClose = (cpuMs(worker.child.pid!, readText) - cpuBefore) / THROUGHPUT_N;
+  const redisPerClose: Record<string, number> = {};
+  for (const [, name, calls] of (await admin.info('commandstats')).matchAll(/cmdstat_([a-z|]+):calls=(\d+)/g)) {
+    if (!/^(config|info)/.test(name!)) redisPerClose[name!] = Number(calls) / THROUGHPUT_N;
+  }
+  return { rate, workerCpuMsPerClose, redisPerClose };
+}
+
+async function closerThroughput(): Promise<Throughput> {
+  const config = configFor([peach('peach', throughputSim.url, '1000000/s')], THROUGHPUT_CONCURRENCY);
+  const worker = await startCloserWorker(config);
+  try {
+    return await withApi(config, (api) =>
+      measureThroughput(worker, async () => {
+        const { batchId } = await postClose(api, { account: 'peach', conversations: take(THROUGHPUT_N).map((conversationId) => ({ conversationId })) });
+        await until(async () => (await api.producer.batch(batchId)).done);
+      }),
+    );
+  } finally {
+    await worker.stop();
+  }
+}
+
+async function bareThroughput(client: 'got' | 'http'): Promise<Throughput> {
+  const prefix = `{b${randomUUID().slice(0, 8)}}`;
+  const queue = new Queue('bare', { connection: { url: redisServer.url }, prefix });
+  const worker = await startBareWorker({ REDIS_URL: redisServer.url, QUEUE: 'bare', PREFIX: prefix, TARGET: throughputSim.url, KEY, CLIENT: client, CONCURRENCY: String(THROUGHPUT_CONCURRENCY) });
+  try {
+    return await measureThroughput(worker, async () => {
+      await queue.addBulk(take(THROUGHPUT_N).map((id) => ({ name: 'close', data: { id }, opts: { removeOnComplete: { count: 10_000 } } })));
+      await until(async () => (await queue.getJobCountByTypes('completed')) >= THROUGHPUT_N);
+    });
+  } finally {
+    await worker.stop();
+    await queue.close();
+  }
+}
+
+const throughput = { closer: [] as Throughput[], got: [] as Throughput[], http: [] as Throughput[], ratios: [] as number[] };
+for (let rep = 0; rep < (runs('throughput') ? THROUGHPUT_REPS : 0); rep += 1) {
+  throughput.closer.push(await closerThroughput());
+  throughput.got.push(await bareThroughput('got'));
+  throughput.http.push(await bareThroughput('http'));
+  throughput.ratios.push(throughput.closer.at(-1)!.rate / throughput.got.at(-1)!.rate);
+  console.log('throughput', rep, ...(['closer', 'got', 'http'] as const).map((k) => `${k} ${fmt(throughput[k].at(-1)!.rate)}/s ${fmt(throughput[k].at(-1)!.workerCpuMsPerClose, 3)} ms cpu`));
+}
+await throughputSim.stop();
+
+// ---- 2. rate-limit precision -------------------------------------------------
+const LIMITS = [
+  { id: 'fast', max: 50, backlog: 600 },
+  { id: 'slow', max: 5, backlog: 60 },
+];
+type Precision = { achieved: number; maxWindow: number; status429: number };
+let simulatorsFavoured = true;
+const precision: Record<string, { closer: Precision[]; bullmq: Precision[] }> = { fast: { closer: [], bullmq: [] }, slow: { closer: [], bullmq: [] } };
+
+async function measurePrecision(kind: 'closer' | 'bullmq'): Promise<void> {
+  const sims = await Promise.all(LIMITS.map((limit) => startSimulator(limit.backlog)));
+  if (sims.some((sim) => !sim.favoured)) simulatorsFavoured = false;
+  const children: Child[] = [];
+  try {
+    if (kind === 'closer') {
+      const config = configFor(LIMITS.map((limit, index) => peach(limit.id, sims[index]!.url, `${limit.max}/s`)));
+      for (let i = 0; i < 3; i += 1) children.push(await startCloserWorker(config));
+      const producer = createProducer(config);
+      await until(async () => (await producer.readiness()).ready);
+      const batches = await Promise.all(LIMITS.map((limit, index) => producer.close({ account: limit.id, conversations: ids(sims[index]!.first, limit.backlog).map((conversationId) => ({ conversationId })) })));
+      await until(async () => (await Promise.all(batches.map((b) => producer.batch(b.batchId)))).every((r) => r.done), 200);
+      await producer.dispose();
+    } else {
+      const prefix = `{b${randomUUID().slice(0, 8)}}`;
+      const queues = LIMITS.map((limit) => new Queue(`bare-${limit.id}`, { connection: { url: redisServer.url }, prefix }));
+      for (const [index, limit] of LIMITS.entries()) {
+        for (let i = 0; i < 3; i += 1) {
+          children.push(await startBareWorker({ REDIS_URL: redisServer.url, QUEUE: `bare-${limit.id}`, PREFIX: prefix, TARGET: sims[index]!.url, KEY, CLIENT: 'got', CONCURRENCY: '10', LIMIT_MAX: String(limit.max), LIMIT_MS: '1000' }));
+        }
+      }
+      await Promise.all(LIMITS.map((limit, index) => queues[index]!.addBulk(ids(sims[index]!.first, limit.backlog).map((id) => ({ name: 'close', data: { id } })))));
+      await until(async () => (await Promise.all(queues.map((q, index) => q.getJobCountByTypes('completed').then((n) => n >= LIMITS[index]!.backlog)))).every(Boolean), 200);
+      await Promise.all(queues.map((q) => q.close()));
+    }
+    for (const [index, limit] of LIMITS.entries()) {
+      const stats = await sims[index]!.stats(1_000);
+      const rate = (stats.count - 1) / ((stats.lastAt - stats.firstAt) / 1000);
+      precision[limit.id]![kind].push({ achieved: rate / limit.max, maxWindow: stats.maxInWindow / limit.max, status429: stats.status429 });
+    }
+  } finally {
+    for (const child of children) await child.stop();
+    for (const sim of sims) await sim.stop();
+  }
+}
+for (let rep = 0; rep < (runs('precision') ? REPS : 0); rep += 1) {
+  await measurePrecision('closer');
+  await measurePrecision('bullmq');
+  console.log('precision', rep, JSON.stringify(precision));
+}
+
+// ---- 3. bulk enqueue ----------------------------------------------------------
+const ENQUEUE_N = 10_000;
+const enqueue = { api: [] as number[], library: [] as number[] };
+if (runs('enqueue')) {
+  const config = configFor([peach('peach', 'http://127.0.0.1:9', '5/s')]);
+  await withApi(config, async (api) => {
+    const refs = ids(1, ENQUEUE_N).map((conversationId) => ({ conversationId }));
+    for (let rep = 0; rep < REPS; rep += 1) {
+      await admin.flushdb();
+      let started = performance.now();
+      const viaApi = await postClose(api, { account: 'peach', conversations: refs });
+      enqueue.api.push(viaApi.accepted / ((performance.now() - started) / 1000));
+      await admin.flushdb();
+      started = performance.now();
+      const viaLibrary = await api.producer.close({ account: 'peach', conversations: refs });
+      enqueue.library.push(viaLibrary.accepted / ((performance.now() - started) / 1000));
+      console.log('enqueue', rep, enqueue.api.at(-1), enqueue.library.at(-1));
+    }
+  });
+}
+
+// ---- 4. footprint ---------------------------------------------------------------
+const FOOTPRINT_N = 100_000;
+const usedMemory = async () => Number(/used_memory:(\d+)/.exec(await admin.info('memory'))![1]);
+const footprint = { pendingPer100k: [] as number[], afterComplete: 0, workerRssMax: 0, seconds: 0 };
+if (runs('footprint')) {
+  const footprintSim = await startSimulator(FOOTPRINT_N);
+  const config = configFor([peach('peach', footprintSim.url, '1000000/s')], 50);
+  const producer: Producer = createProducer(config);
+  await until(async () => (await producer.readiness()).ready);
+  const enqueueAll = async () => {
+    const batches: string[] = [];
+    for (let start = 0; start < FOOTPRINT_N; start += 10_000) {
+      const refs = ids(footprintSim.first + start, 10_000).map((conversationId) => ({ conversationId }));
+      batches.push((await producer.close({ account: 'peach', conversations: refs })).batchId);
+    }
+    return batches;
+  };
+  for (let rep = 0; rep < REPS; rep += 1) {
+    await admin.flushdb();
+    const before = await usedMemory();
+    await enqueueAll();
+    footprint.pendingPer100k.push((await usedMemory()) - before);
+  }
+  // One full run: 100,000 pending, then a worker closes them all.
+  await admin.flushdb();
+  const baseline = await usedMemory();
+  const batches = await enqueueAll();
+  const worker = await startCloserWorker(config);
+  const started = performance.now();
+  const sampler = setInterval(() => {
+    footprint.workerRssMax = Math.max(footprint.workerRssMax, rssBytes(worker.child.pid!, (path) => readFileSync(path, 'utf8')));
+  }, 250);
+  await until(async () => (await Promise.all(batches.map((b) => producer.batch(b)))).every((r) => r.done), 500);
+  footprint.seconds = (performance.now() - started) / 1000;
+  clearInterval(sampler);
+  footprint.afterComplete = (await usedMemory()) - baseline;
+  await worker.stop();
+  await producer.dispose();
+  await footprintSim.stop();
+  console.log('footprint', JSON.stringify(footprint));
+}
+
+// ---- 5. latency -------------------------------------------------------------------
+const LATENCY_N = 200;
+const latency = { p50: [] as number[], p99: [] as number[] };
+if (runs('latency')) {
+  const sim = await startSimulator(LATENCY_N * REPS);
+  const config = configFor([peach('peach', sim.url, '1000/s')]);
+  const worker = await startCloserWorker(config);
+  const producer = createProducer(config);
+  await until(async () => (await producer.readiness()).ready);
+  const queue = new Queue('account-peach', { connection: { url: redisServer.url }, prefix: config.queuePrefix });
+  for (let rep = 0; rep < REPS; rep += 1) {
+    const batchIds: string[] = [];
+    for (const id of ids(sim.first + rep * LATENCY_N, LATENCY_N)) {
+      batchIds.push((await producer.close({ account: 'peach', conversations: [{ conversationId: id }] })).batchId);
+      await sleep(20); // low load: 50 closes a second, one at a time
+    }
+    await until(async () => (await Promise.all(batchIds.slice(-5).map((b) => producer.batch(b)))).every((r) => r.done));
+    const jobs = (await queue.getCompleted(0, LATENCY_N - 1)).filter((job) => batchIds.includes(job.data.batchId as string));
+    const samples = jobs.map((job) => job.finishedOn! - job.timestamp).sort((a, b) => a - b);
+    latency.p50.push(samples[Math.floor(samples.length * 0.5)]!);
+    latency.p99.push(samples[Math.floor(samples.length * 0.99)]!);
+    console.log('latency', rep, samples.length, latency.p50.at(-1), latency.p99.at(-1));
+  }
+  await queue.close();
+  await producer.dispose();
+  await worker.stop();
+  await sim.stop();
+}
+
+// ---- report -----------------------------------------------------------------------
+const redisVersion = /redis_version:(\S+)/.exec(await admin.info('server'))![1];
+await admin.quit();
+await redisServer.stop();
+
+if (only !== undefined) process.exit(0);
+const redisCommands = (t: Throughput) => Object.values(t.redisPerClose).reduce((a, b) => a + b, 0);
+const throughputRow = (name: string, values: Throughput[]) => {
+  return `| ${name} | ${fmt(median(values.map((t) => t.rate)))} | ${values.map((t) => fmt(t.rate)).join(', ')} | ${fmt(median(values.map((t) => t.workerCpuMsPerClose)), 2)} ms | ${fmt(median(values.map((t) => (t.redisPerClose.evalsha ?? 0) + (t.redisPerClose.eval ?? 0))), 1)} | ${fmt(median(values.map(redisCommands)), 1)} |`;
+};
+const row = (name: string, values: number[], digits = 0) => `| ${name} | ${fmt(median(values), digits)} | ${values.map((v) => fmt(v, digits)).join(', ')} |`;
+const p = (id: string, kind: 'closer' | 'bullmq') => precision[id]![kind];
+const precisionRow = (id: string, kind: 'closer' | 'bullmq', label: string) =>
+  `| ${label} | ${LIMITS.find((l) => l.id === id)!.max}/s | ${fmt(median(p(id, kind).map((x) => x.achieved)), 3)} | ${fmt(median(p(id, kind).map((x) => x.maxWindow)), 2)} | ${fmt(Math.max(...p(id, kind).map((x) => x.maxWindow)), 2)} | ${p(id, kind).map((x) => x.status429).join(', ')} |`;
+const mb = (bytes: number) => `${fmt(bytes / 1024 / 1024, 1)} MB`;
+
+const report = `# Benchmarks
+
+Written by \`npm run bench\` (\`bench/run.ts\`) on ${new Date().toISOString().slice(0, 10)}.
+Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${mb(totalmem())} RAM, Linux ${release()}; Node ${process.version}; Redis ${redisVersion} (a throwaway
+\`redis-server\`, no persistence); providers are the built-in simulators, each in a process of its own on loopback.
+Figures are medians of ${REPS} runs (all runs listed) unless said otherwise. Everything (Redis, simulator, workers, the
+benchmark) shares the same ${cpus().length} cores, so absolute numbers are low; the comparisons are what matter.
+
+## 1. Throughput: ${fmt(THROUGHPUT_N)} closes, concurrency ${THROUGHPUT_CONCURRENCY}, one worker process, no rate limit
+
+${THROUGHPUT_REPS} runs, the three paths interleaved in each: this VM's speed drifts from one minute to the next (the same path
+varies by up to 2× below), so the ratio is taken within each run, then the median.
+
+| path | closes/s (median) | runs | worker CPU per close | Redis scripts (EVALSHA) per close | Redis commands per close, incl. inside scripts |
+|---|---|---|---|---|---|
+${throughputRow('closer: `POST /v1/close` → closer worker → simulator', throughput.closer)}
+${throughputRow('bare BullMQ worker, got (same request)', throughput.got)}
+${throughputRow('bare BullMQ worker, node:http', throughput.http)}
+
+closer / bare got: **${fmt(median(throughput.ratios), 2)}** (median of ${throughput.ratios.map((r) => fmt(r, 2)).join(', ')}; target ≥ 0.85, **missed**).
+got / node:http: ${fmt(median(throughput.got.map((t) => t.rate)) / median(throughput.http.map((t) => t.rate)), 2)}.
+
+What limits it: every process here (Redis, the simulator, the API, the worker) shares ${cpus().length} cores, so the rate
+follows the CPU a close costs across all of them. closer's worker spends ${fmt(median(throughput.closer.map((t) => t.workerCpuMsPerClose)) / median(throughput.got.map((t) => t.workerCpuMsPerClose)), 2)}× the bare worker's CPU per close, and Redis
+runs ${fmt(median(throughput.closer.map(redisCommands)), 0)} commands per close against ${fmt(median(throughput.got.map(redisCommands)), 0)}. The difference is
+the work the bare worker skips: per close, closer runs two more Redis scripts (the rate limiter's reservation,
+which also checks and records the send log, and the batch bookkeeping), updates four Prometheus series, and its
+enqueue goes through HTTP, validation, deduplication keys and the batch sets (included in its time). Profiles
+(\`BENCH_PROF=/tmp/prof npm run bench\`) show no single hot spot of ours: after removing a per-close child logger
+(1% of the worker's CPU) the rest is ioredis command encoding and socket writes for those two scripts, got itself
+(shared with the bare worker) and garbage collection. Batching the two scripts into one round trip would mean
+reserving a rate-limit slot for work that has not started, or marking a batch before the provider answered; we keep
+both exact. Auto-pipelining ioredis commands made no measurable difference. On a machine where Redis and the
+provider are elsewhere, the two extra round trips cost latency (one network round trip each), not CPU.
+
+## 2. Rate-limit precision: three worker processes, one account at 50/s (backlog 600) and one at 5/s (backlog 60)
+
+| limiter | limit | achieved / limit (median) | most in any sliding 1 s / limit (median) | worst run | 429s per run |
+|---|---|---|---|---|---|
+${precisionRow('fast', 'closer', 'closer')}
+${precisionRow('slow', 'closer', 'closer')}
+${precisionRow('fast', 'bullmq', 'BullMQ limiter {max, duration 1000}')}
+${precisionRow('slow', 'bullmq', 'BullMQ limiter {max, duration 1000}')}
+
+Targets: achieved ≥ 0.97, most-in-window ≤ 1.00. The simulators enforce nothing here; they only record arrival
+times, ${simulatorsFavoured ? 'running at a higher priority (nice -10) than everything else' : '**at normal priority** (raising it needs root, which this run did not have)'}, as a provider's
+servers do not share our CPUs. At normal priority on this machine a simulator is sometimes descheduled for
+tens of ms and stamps the requests that waited as if they came together: one traced run had at most 50 in any
+second by closer's own send times and 53 by the simulator's stamps. closer spaces requests at (window + 2.5%, at least 25 ms) / count, which caps the achieved rate at 0.976
+for one-second windows; BullMQ's fixed window lets up to twice the limit into a sliding second.
+
+## 3. Bulk enqueue: ${fmt(ENQUEUE_N)} refs in one request
+
+| path | refs/s (median) | runs |
+|---|---|---|
+${row('`POST /v1/close` (HTTP, validation, dedup, batch)', enqueue.api)}
+${row('library `producer.close()`', enqueue.library)}
+
+Target ≥ 10,000/s. Missed or met depending on the run on this VM (the same code measured 11,189 through the API
+and 12,287 through the library in a run earlier the same day, when the bare worker of section 1 was 50% faster
+too). Per ref the enqueue validates the ref, derives its job id and deduplication key, and Redis runs BullMQ's
+add-job script (with deduplication), 500 refs to a pipeline, and adds the ids to the batch's set. Not profiled
+yet, so where the time goes is not known.
+
+## 4. Footprint
+
+| what | value |
+|---|---|
+| Redis memory per ${fmt(FOOTPRINT_N)} pending closes (median of ${REPS}: ${footprint.pendingPer100k.map(mb).join(', ')}) | ${mb(median(footprint.pendingPer100k))} |
+| Redis memory after all ${fmt(FOOTPRINT_N)} completed (one run; completed jobs kept: last 10,000 per account, a day; batch sets 7 days) | ${mb(footprint.afterComplete)} |
+| closer worker RSS, highest during that run (concurrency 50) | ${mb(footprint.workerRssMax)} |
+| time to close ${fmt(FOOTPRINT_N)} (one worker process) | ${fmt(footprint.seconds, 1)} s |
+
+## 5. Latency: enqueue to closed, single closes at 50/s
+
+| | median of ${REPS} runs | runs |
+|---|---|---|
+| p50 | ${fmt(median(latency.p50))} ms | ${latency.p50.join(', ')} |
+| p99 | ${fmt(median(latency.p99))} ms | ${latency.p99.join(', ')} |
+
+Target p99 < 50 ms. Measured from BullMQ's own timestamps (job added, job finished), millisecond resolution.
+`;
+if (only === undefined) {
+  writeFileSync(new URL('../../BENCHMARKS.md', import.meta.url), report);
+  console.log(report);
+}
+process.exit(0);

@@ -1,0 +1,29 @@
+// A Peach simulator in a process of its own for the benchmarks, so its work does not share
+// the measured process's event loop. Speaks over IPC: 'ready' {url}, then answers 'stats'.
+import { PeachSimulator } from '../src/simulators/index.js';
+
+const options = JSON.parse(process.env.SIMULATOR_OPTIONS ?? '{}') as { credentials: string; seed: number; record: boolean };
+const sim = await PeachSimulator.start({ credentials: options.credentials });
+const ids = sim.seed(options.seed).map((conversation) => conversation.id);
+// Warm the server (lazy initialisation, JIT) and forget the warm-up.
+for (let i = 0; i < 20; i += 1) await fetch(`${sim.url}/api/v1/conversations?per=1`, { headers: { authorization: options.credentials } });
+sim.clearRequests();
+process.send!({ type: 'ready', url: sim.url, first: ids[0], last: ids.at(-1) });
+
+process.on('message', (message: { type: string; windowMs?: number }) => {
+  if (message.type === 'stats') {
+    const times = sim.requests.map((request) => request.receivedAt);
+    process.send!({
+      type: 'stats',
+      count: times.length,
+      status429: sim.requests.filter((request) => request.status === 429).length,
+      maxInWindow: sim.maxInWindow(message.windowMs ?? 1_000),
+      firstAt: Math.min(...times),
+      lastAt: Math.max(...times),
+    });
+  }
+  if (message.type === 'reset') {
+    sim.clearRequests();
+    process.send!({ type: 'reset' });
+  }
+});
