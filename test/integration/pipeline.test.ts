@@ -146,8 +146,9 @@ describe('close pipeline (real Redis, in-process workers, simulators)', () => {
     const report = await waitUntil(async () => {
       const r = await producer.batch(batchId);
       const status = (await producer.accounts()).find((a) => a.id === 'peach-bad')!;
-      return status.counts.active === 0 ? r : undefined;
-    }, { what: 'no active jobs' });
+      // A failed job is copied to the dead letters (and the batch) just after it fails: wait for both to settle.
+      return status.counts.active === 0 && status.counts.failed === 0 ? r : undefined;
+    }, { what: 'no active or failed jobs' });
     expect(report.deadLettered).toBeGreaterThanOrEqual(config.jobs.unauthorizedPauseAfter);
     const letters = (await producer.deadLetters({ account: 'peach-bad' })).items;
     expect(letters.every((item) => item.reason === 'PROVIDER_UNAUTHORIZED' && item.status === 401)).toBe(true);
