@@ -184,7 +184,8 @@ describe('scheduler processes', () => {
 
       const sweepsDone = async () => (await queue.getJobs(['completed'])).filter((job) => job.name === SWEEP_JOB);
       const first = await waitUntil(async () => (await sweepsDone())[0], { what: 'first sweep' });
-      const windowStart = first.processedOn!;
+      // Edges half an interval away from any due time, so a sweep run a few ms early or late cannot cross one.
+      const windowStart = first.processedOn! - 1_000;
       const windowEnd = windowStart + 5 * 2_000;
       await waitUntil(async () => Date.now() > windowEnd + 1_000, { timeoutMs: 20_000, what: 'five intervals' });
       const inWindow = (await sweepsDone()).filter((job) => job.processedOn! >= windowStart && job.processedOn! < windowEnd);
