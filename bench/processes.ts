@@ -1,10 +1,10 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { setPriority } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../src/config/types.js';
+import { favourProvider } from '../test/helpers/simulator-process.js';
 
 const here = (file: string) => new URL(file, import.meta.url).pathname;
 
@@ -21,33 +21,16 @@ async function stop(child: ChildProcess): Promise<void> {
 
 export interface SimulatorChild extends Child {
   url: string;
-  /** Runs at a higher priority than the workers (see favour). */
+  /** Runs at a higher priority than the workers (see favourProvider). */
   favoured: boolean;
   first: number;
   stats(windowMs?: number): Promise<{ count: number; status429: number; maxInWindow: number; firstAt: number; lastAt: number }>;
   reset(): Promise<void>;
 }
 
-/**
- * A real provider does not share CPUs with our workers; here it does, and a
- * simulator descheduled for 90 ms stamps the requests that waited as if they
- * had arrived together (traced once: closer's send times held 50 in any
- * second, the simulator's stamps 53). Raising its priority (possible as root)
- * brings its clock closer to a provider's own machine. Whether it worked is
- * written to BENCHMARKS.md.
- */
-function favour(child: ChildProcess): boolean {
-  try {
-    setPriority(child.pid!, -10);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export async function startSimulator(seed: number, credentials = 'bench-key'): Promise<SimulatorChild> {
   const child = fork(here('./simulator-process.js'), [], { env: { ...process.env, SIMULATOR_OPTIONS: JSON.stringify({ credentials, seed }) }, execArgv: ['--max-old-space-size=4096'] });
-  const favoured = favour(child);
+  const favoured = favourProvider(child);
   const [ready] = (await once(child, 'message')) as [{ url: string; first: number }];
   const ask = async <T>(type: string, extra: object = {}): Promise<T> => {
     const reply = once(child, 'message');

@@ -2,7 +2,7 @@
 // the measured process's event loop. Speaks over IPC: 'ready' {url}, then answers 'stats'.
 import { PeachSimulator } from '../src/simulators/index.js';
 
-const options = JSON.parse(process.env.SIMULATOR_OPTIONS ?? '{}') as { credentials: string; seed: number; record: boolean };
+const options = JSON.parse(process.env.SIMULATOR_OPTIONS ?? '{}') as { credentials: string; seed: number };
 const sim = await PeachSimulator.start({ credentials: options.credentials });
 const ids = sim.seed(options.seed).map((conversation) => conversation.id);
 // Warm the server (lazy initialisation, JIT) and forget the warm-up.
