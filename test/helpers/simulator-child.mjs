@@ -2,6 +2,7 @@
 // skewed by the test runner's event loop (jest, ts-jest, polling, GC).
 // Talks to the test over IPC: it says {type: 'ready', url, ids} once seeded,
 // and answers {type: 'stats', windowMs} with what it saw.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { PeachSimulator } from '../../dist/src/simulators/index.js';
 
 const options = JSON.parse(process.env.SIMULATOR_OPTIONS ?? '{}');
@@ -14,6 +15,10 @@ const ids = sim.seed(options.seed ?? 0).map((conversation) => conversation.id);
 for (let i = 0; i < 5; i += 1) await fetch(`${sim.url}/api/v1/conversations?per=1`, { headers: { authorization: options.simulator.credentials } });
 await new Promise((resolve) => setTimeout(resolve, (options.simulator.rateLimit?.windowMs ?? 0) + 50));
 sim.clearRequests();
+// Stamps are taken on this event loop: if it stalls (a VM's stolen CPU time), requests that waited
+// are stamped together. How long it stalled tells a rate overshoot from a stalled instrument.
+const lag = monitorEventLoopDelay({ resolution: 5 });
+lag.enable();
 process.send({ type: 'ready', url: sim.url, ids });
 
 process.on('message', (message) => {
@@ -33,6 +38,7 @@ process.on('message', (message) => {
       firstAt,
       lastAt: Math.max(...times),
       closed,
+      longestStallMs: Math.round(lag.max / 1e6),
       // Anything but a 200 is a failure of the run; when and what helps find why.
       others: requests
         .filter((request) => request.status !== 200)

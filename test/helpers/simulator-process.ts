@@ -13,6 +13,8 @@ export interface SimulatorStats {
   firstAt: number;
   lastAt: number;
   closed: number;
+  /** The simulator's longest event-loop stall since it was ready: its stamps are no better than this. */
+  longestStallMs: number;
   /** Requests not answered 200: status, path and ms after the first request. */
   others: { status: number; path: string; atMs: number }[];
 }
