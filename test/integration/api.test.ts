@@ -96,6 +96,18 @@ describe('POST /v1/close', () => {
     expect((await app.inject({ method: 'GET', url: '/v1/batches/second', headers: auth })).json()).toMatchObject({ total: 1, pending: 1, duplicates: 1 });
   });
 
+  it('counts duplicates right in every pipeline of a request too big for one', async () => {
+    const refs = (ids: number[]) => ids.map((conversationId) => ({ conversationId: 100_000 + conversationId }));
+    const all = Array.from({ length: 3_000 }, (_, i) => i);
+    const before = await jobCount();
+    await post('/v1/close', { account: 'peach', conversations: refs(all.filter((i) => i % 3 === 0)), batchId: 'thirds' });
+    // 3,000 refs are six pipelines of 500, several in flight at once; every third ref is already pending.
+    const response = await post('/v1/close', { account: 'peach', conversations: refs(all), batchId: 'everything' });
+    expect(response.json()).toEqual({ batchId: 'everything', total: 3_000, accepted: 2_000, duplicates: 1_000 });
+    expect(await jobCount()).toBe(before + 3_000);
+    expect((await app.inject({ method: 'GET', url: '/v1/batches/everything', headers: auth })).json()).toMatchObject({ total: 2_000, pending: 2_000, duplicates: 1_000 });
+  });
+
   it('is idempotent when the same request is sent again with its batchId', async () => {
     const request = { account: 'peach', conversations: [{ conversationId: 7 }, { conversationId: 8 }], batchId: 'again' };
     expect((await post('/v1/close', request)).json()).toMatchObject({ accepted: 2 });
