@@ -345,7 +345,8 @@ call each. The rest has no single hot spot: the provider requests' socket writes
 time in the profile (370 against 170 ms, although both keep 10 keep-alive connections and send the same request),
 garbage collection 120 ms more, and the Prometheus updates, answer parsing and BullMQ's reading of closer's richer
 job options 15-20 ms each. Coalescing the batch marks of jobs that finish in the same tick into one pipelined
-script call did not lower the worker's CPU (tried, measured, dropped); the scripts cannot be merged with each other
+script call did not lower the worker's CPU, nor did giving BullMQ a Redis connection of its own (both tried,
+measured, dropped); the scripts cannot be merged with each other
 or with BullMQ's without reserving rate-limit slots for work that has not started or marking a batch before the
 provider answered. On a machine where Redis and the provider are elsewhere, the two extra commands cost a
 round trip of latency each, not throughput.
