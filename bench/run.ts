@@ -330,7 +330,7 @@ closer / bare got: **${fmt(median(throughput.ratios), 2)}** (median of ${through
 got / node:http: ${fmt(median(throughput.got.map((t) => t.rate)) / median(throughput.http.map((t) => t.rate)), 2)}.
 
 What limits it: the worker process is the bottleneck: closes per second ≈ 1 / worker CPU per close, for every path
-(Redis and the simulator have CPU to spare). closer's worker spends ${fmt(median(throughput.closer.map((t) => t.workerCpuMsPerClose)) / median(throughput.got.map((t) => t.workerCpuMsPerClose)), 2)}× the bare worker's CPU per close, and Redis
+(closer's worker used ${fmt(median(throughput.closer.map((t) => t.workerCpuMsPerClose)) * median(throughput.closer.map((t) => t.rate)) / 10)}% of one core, Redis ${fmt(median(throughput.closer.map((t) => t.redisCpuMsPerClose)) * median(throughput.closer.map((t) => t.rate)) / 10)}%). closer's worker spends ${fmt(median(throughput.closer.map((t) => t.workerCpuMsPerClose)) / median(throughput.got.map((t) => t.workerCpuMsPerClose)), 2)}× the bare worker's CPU per close, and Redis
 runs ${fmt(median(throughput.closer.map(redisCommands)), 0)} commands per close against ${fmt(median(throughput.got.map(redisCommands)), 0)}. Per close, closer does what the bare worker skips: two more
 Redis scripts (the rate limiter's reservation, which checks and records the send log; the batch bookkeeping),
 four Prometheus series, parsing and classifying the provider's answer; its enqueue goes through HTTP, validation,
@@ -342,7 +342,8 @@ build made for the experiment (not how closer runs): without the rate limiter th
 So the two scripts cost about 0.05 ms of the 0.14 ms, mostly in socket writes: a CPU profile
 (\`BENCH_PROF=/tmp/prof npm run bench\`) puts 290 ms of 5,000 closes in writing those two commands, one \`write\` system
 call each. The rest has no single hot spot: the provider requests' socket writes take twice the bare worker's
-time in the profile (370 against 170 ms, although both keep 10 keep-alive connections and send the same request),
+time in the profile (370 against 170 ms, although both clients, checked outside the worker, kept 10 keep-alive connections for 2,000 requests and
+send the same request),
 garbage collection 120 ms more, and the Prometheus updates, answer parsing and BullMQ's reading of closer's richer
 job options 15-20 ms each. Coalescing the batch marks of jobs that finish in the same tick into one pipelined
 script call did not lower the worker's CPU, nor did giving BullMQ a Redis connection of its own (both tried,
