@@ -27,7 +27,6 @@ const LONGEST_HOLD_MS = 10_000;
  */
 const CORRECTION_SHARE = 0.25;
 
-
 export interface AccountRateLimiter {
   /** Resolves when one request may be sent now. Throws AccountBlockedError during a 429 pause, RateLimitDeferredError when the wait is long. */
   acquire(signal?: AbortSignal): Promise<SendPermit>;
@@ -38,7 +37,7 @@ export interface AccountRateLimiter {
 }
 
 type Scripts = {
-  closerReserve(key: string, log: string, spacingUs: number, longestHoldUs: number, windowUs: number, max: number, member: string): Promise<[number, number]>;
+  closerReserve(key: string, log: string, spacingUs: number, longestHoldUs: number, windowUs: number, max: number, member: string, lease: number, leaseUs: number): Promise<[number, number, number]>;
   closerSend(key: string, log: string, windowUs: number, max: number, member: string): Promise<[number, number]>;
   closerSentLate(log: string, member: string, delayUs: number): Promise<number>;
   closerBlocked(key: string): Promise<number>;
@@ -66,6 +65,32 @@ export interface AccountRateLimiterOptions {
   rate: RateLimit;
   /** Told how long each request waited for its turn (metrics). */
   onWait?: (ms: number) => void;
+  /**
+   * Most sends one check may grant at once (the callers' concurrency): only
+   * for limits so high that a round trip to Redis per request costs more
+   * than it protects (see `leaseSizeFor`).
+   */
+  leaseSize?: number;
+}
+
+/** Sends granted by one check but not yet taken. */
+interface Lease {
+  members: string[];
+  /** When they lapse; local time no later than the moment the log records them at, so corrections count from here. */
+  endsAt: number;
+}
+
+/**
+ * How many sends one check may grant. The log records a lease's sends at the
+ * end of its life, the latest they may be taken, so one taken then and sent
+ * at once needs no correction. Its life is the correction threshold. The
+ * lease takes at most half of that time's slots of the schedule, so lapsed
+ * sends never push the schedule ahead of real time. For a one-second window
+ * the threshold is 6.25 ms: 250/s gets no lease, 1,000/s up to 3 sends,
+ * 10,000/s up to the concurrency.
+ */
+export function leaseSizeFor(concurrency: number, spacingUs: number, correctAfterMs: number): number {
+  return Math.max(1, Math.min(concurrency, Math.floor((correctAfterMs * 1000) / (2 * spacingUs))));
 }
 
 /**
@@ -82,8 +107,13 @@ export interface AccountRateLimiterOptions {
  *
  * So no sliding window ever holds more than `max` requests, measured at the
  * moment they leave, whatever the processes' delays.
+ *
+ * For limits far above what one round trip per request can reach (thousands
+ * a second), one check may record several sends at once, a lease the
+ * process's other callers take without asking Redis; what a lease grants
+ * obeys the same log, and a send not taken in time lapses.
  */
-export function createAccountRateLimiter({ redis: connection, key, logKey, rate, onWait }: AccountRateLimiterOptions): AccountRateLimiter {
+export function createAccountRateLimiter({ redis: connection, key, logKey, rate, onWait, leaseSize = 1 }: AccountRateLimiterOptions): AccountRateLimiter {
   const redis = withScripts(connection);
   const marginMs = Math.max(rate.windowMs * STRETCH, MIN_MARGIN_MS);
   const spacingUs = Math.ceil(((rate.windowMs + marginMs) * 1000) / rate.max);
@@ -99,29 +129,84 @@ export function createAccountRateLimiter({ redis: connection, key, logKey, rate,
 
   const nextMember = () => `${prefix}-${(sequence += 1)}`;
   const correctAfterMs = Math.max(1, marginMs * CORRECTION_SHARE);
+  const leaseMax = leaseSizeFor(leaseSize, spacingUs, correctAfterMs);
+  const leaseLifeUs = Math.round(correctAfterMs * 1000);
+  let lease: Lease | undefined;
+  /** The check in flight that may bring a lease: other callers wait for it rather than send their own. */
+  let leasing: Promise<unknown> | undefined;
 
   /**
-   * `checkCalledAt` is when the check was sent to Redis, not when its answer
-   * was read: the script's clock reading lies between the two, and a busy
-   * event loop can read the answer tens of ms late. Measuring from the call
-   * overstates the delay by one trip to Redis, which errs on the safe side.
+   * `recordedAt` is a local time no later than the log's entry for this send:
+   * when the check was sent to Redis, not when its answer was read (the
+   * script's clock reading lies between the two, and a busy event loop can
+   * read the answer tens of ms late), or a lease's end. Measuring from there
+   * overstates the delay, which errs on the safe side.
    */
-  function permit(member: string, checkCalledAt: number, asked: number): SendPermit {
+  function permit(member: string, recordedAt: number, asked: number): SendPermit {
     onWait?.(performance.now() - asked);
     return {
       sent(atLocalMs) {
-        const delayMs = atLocalMs - checkCalledAt;
+        const delayMs = atLocalMs - recordedAt;
         if (delayMs <= correctAfterMs) return;
         redis.closerSentLate(logKey, member, Math.round(delayMs * 1000)).catch(() => undefined);
       },
     };
   }
 
+  /** Sends that were recorded but will never leave come out of the log (best effort: left in, they only cost room). */
+  const release = (members: string[]) => void redis.zrem(logKey, ...members).catch(() => undefined);
+
+  /** A send from the lease, if one is left and has not lapsed; a lapsed lease's entries leave the log. */
+  function takeLeased(asked: number): SendPermit | undefined {
+    if (!lease) return undefined;
+    const { members, endsAt } = lease;
+    if (performance.now() > endsAt) {
+      lease = undefined;
+      release(members);
+      return undefined;
+    }
+    const member = members.pop()!;
+    if (members.length === 0) lease = undefined;
+    return permit(member, endsAt, asked);
+  }
+
+  /** The first check: reserves a slot and, below the limit, records this send (and a lease's). */
+  function reserve(member: string, checkCalledAt: number): Promise<[number, number, number]> {
+    const answer = redis.closerReserve(key, logKey, spacingUs, LONGEST_HOLD_MS * 1000, windowUs, rate.max, member, leaseMax, leaseLifeUs).then((result) => {
+      const granted = result[0] === 3 ? result[2] : 0;
+      // Stored before any waiting caller resumes, so they find it.
+      if (granted > 1) {
+        if (lease) release(lease.members);
+        const members = Array.from({ length: granted - 1 }, (_, i) => `${member}.${granted - i}`);
+        lease = { members, endsAt: checkCalledAt + leaseLifeUs / 1000 };
+      }
+      return result;
+    });
+    if (leaseMax > 1) {
+      const settled = answer.then(
+        () => undefined,
+        () => undefined,
+      );
+      leasing = settled;
+      void settled.then(() => {
+        if (leasing === settled) leasing = undefined;
+      });
+    }
+    return answer;
+  }
+
   async function acquire(signal?: AbortSignal): Promise<SendPermit> {
     const asked = performance.now();
+    for (;;) {
+      const leased = takeLeased(asked);
+      if (leased) return leased;
+      if (!leasing) break;
+      await leasing;
+    }
     let member = nextMember();
-    const [state, waitUs] = await redis.closerReserve(key, logKey, spacingUs, LONGEST_HOLD_MS * 1000, windowUs, rate.max, member);
-    if (state === 3) return permit(member, asked, asked);
+    const reserveCalledAt = performance.now();
+    const [state, waitUs] = await reserve(member, reserveCalledAt);
+    if (state === 3) return permit(member, reserveCalledAt, asked);
     if (state === 1) throw new AccountBlockedError(Math.ceil(waitUs / 1000));
     if (state === 2) throw new RateLimitDeferredError(Math.ceil(waitUs / 1000));
     if (state === 4) await waitOrDefer(waitUs / 1000, signal);

@@ -16,43 +16,62 @@ local blocked = tonumber(redis.call('HGET', KEYS[1], 'blocked') or '0')
 
 /**
  * The check against the send log: fewer than `max` requests sent in the
- * window, and if so this one recorded at now (the caller moves it later, by
- * the time it took to leave, with SENT_LATE_SCRIPT). Returns 0 when recorded,
- * else the µs until the oldest entry leaves the window.
+ * window, and if so this send recorded at now (the caller moves it later, by
+ * the time it took to leave, with SENT_LATE_SCRIPT) and, room allowing, up to
+ * `count - 1` more as a lease (members `member.2` ... `member.<count>`),
+ * recorded at now + `leaseUs`, the latest they may be taken. Returns the µs
+ * until the oldest entry leaves the window (0 when recorded) and how many
+ * were recorded.
  */
 const SEND_CHECK = `
-local function sendCheck(log, window, max, member)
+local function sendCheck(log, window, max, member, count, leaseUs)
   redis.call('ZREMRANGEBYSCORE', log, '-inf', string.format('%.0f', now - window))
-  if redis.call('ZCARD', log) >= max then
+  local held = redis.call('ZCARD', log)
+  if held >= max then
     local oldest = tonumber(redis.call('ZRANGE', log, 0, 0, 'WITHSCORES')[2])
-    return oldest + window - now + 1
+    return oldest + window - now + 1, 0
   end
-  redis.call('ZADD', log, string.format('%.0f', now), member)
+  local granted = math.min(count, max - held)
+  local entries = {string.format('%.0f', now), member}
+  local leased = string.format('%.0f', now + leaseUs)
+  for i = 2, granted do
+    entries[#entries + 1] = leased
+    entries[#entries + 1] = member .. '.' .. i
+  end
+  redis.call('ZADD', log, unpack(entries))
   redis.call('PEXPIRE', log, math.ceil(window / 1000) + 60000)
-  return 0
+  return 0, granted
 end
 `;
 
 /**
  * Reserves the next slot of the evenly spaced schedule; when that slot is now
  * (an account below its limit), also runs the send check, so one round trip
- * does it all.
+ * does it all. Then it may grant a lease of up to ARGV[6] sends at once
+ * (limited by the room in the window), taking as many slots of the schedule.
  * KEYS[1] hash, KEYS[2] send log; ARGV[1] spacing µs, ARGV[2] longest wait µs a caller may hold a slot for,
- * ARGV[3] log window µs, ARGV[4] max, ARGV[5] member.
- * Returns {state, µs}: 0 = slot reserved µs away (then SEND_SCRIPT); 1 = blocked by a 429 for µs;
+ * ARGV[3] log window µs, ARGV[4] max, ARGV[5] member, ARGV[6] most sends to grant, ARGV[7] µs a lease lasts.
+ * Returns {state, µs, granted}: 0 = slot reserved µs away (then SEND_SCRIPT); 1 = blocked by a 429 for µs;
  * 2 = the next slot is further than the longest wait (nothing reserved), come back in µs;
- * 3 = send now, recorded; 4 = slot taken but the window is full, SEND_SCRIPT again in µs.
+ * 3 = send now, `granted` sends recorded; 4 = slot taken but the window is full, SEND_SCRIPT again in µs.
  */
 export const RESERVE_SCRIPT = `${NOW}${SEND_CHECK}
-if blocked > now then return {1, blocked - now} end
+if blocked > now then return {1, blocked - now, 0} end
+local spacing = tonumber(ARGV[1])
 local slot = math.max(tonumber(redis.call('HGET', KEYS[1], 'tat') or '0'), now)
-if slot - now > tonumber(ARGV[2]) then return {2, slot - now} end
-redis.call('HSET', KEYS[1], 'tat', string.format('%.0f', slot + tonumber(ARGV[1])))
-redis.call('PEXPIRE', KEYS[1], math.ceil((slot + tonumber(ARGV[1]) - now) / 1000) + 60000)
-if slot > now then return {0, slot - now} end
-local wait = sendCheck(KEYS[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5])
-if wait == 0 then return {3, 0} end
-return {4, wait}
+if slot - now > tonumber(ARGV[2]) then return {2, slot - now, 0} end
+local function takeSlots(count)
+  redis.call('HSET', KEYS[1], 'tat', string.format('%.0f', slot + spacing * count))
+  redis.call('PEXPIRE', KEYS[1], math.ceil((slot + spacing * count - now) / 1000) + 60000)
+end
+if slot > now then
+  takeSlots(1)
+  return {0, slot - now, 0}
+end
+local wait, granted = sendCheck(KEYS[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7]))
+takeSlots(math.max(granted, 1))
+if wait == 0 then return {3, 0, granted} end
+return {4, wait, 0}
 `;
 
 /**
@@ -62,7 +81,7 @@ return {4, wait}
  */
 export const SEND_SCRIPT = `${NOW}${SEND_CHECK}
 if blocked > now then return {1, blocked - now} end
-local wait = sendCheck(KEYS[2], tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3])
+local wait = sendCheck(KEYS[2], tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], 1, 0)
 if wait == 0 then return {0, 0} end
 return {2, wait}
 `;

@@ -63,6 +63,7 @@ export function startAccountWorker(deps: AccountWorkerDeps): AccountWorker {
     key: deps.keys.limiter(account),
     logKey: deps.keys.sendLog(account),
     rate: entry.account.rateLimit,
+    leaseSize: jobs.concurrency,
     onWait: (ms) => metrics.rateLimitWait.observe({ account }, ms / 1000),
   });
   const client = createProviderClient(entry.account, {

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import type { RateLimit } from '../../src/config/rate.js';
-import { createAccountRateLimiter } from '../../src/rate-limit/account-rate-limiter.js';
+import { createAccountRateLimiter, leaseSizeFor, type AccountRateLimiter } from '../../src/rate-limit/account-rate-limiter.js';
 import { AccountBlockedError, RateLimitDeferredError } from '../../src/rate-limit/rate-limit-errors.js';
 import { rate } from '../helpers/accounts.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
@@ -19,15 +19,29 @@ function maxInWindow(times: number[], windowMs: number): number {
   return best;
 }
 
+/** Waits for a permit and "sends" at once, noting the time. */
+async function sendOne(limiter: AccountRateLimiter, sent: number[]): Promise<void> {
+  const permit = await limiter.acquire();
+  const at = performance.now();
+  permit.sent(at);
+  sent.push(at);
+}
+
 describe('account rate limiter (real Redis)', () => {
   let server: TestRedis;
   const connections: Redis[] = [];
 
   /** A limiter on a connection of its own: one per simulated worker process. */
-  const limiterFor = (account: string, limit: RateLimit) => {
+  const limiterFor = (account: string, limit: RateLimit, leaseSize?: number) => {
     const redis = new Redis(server.url);
     connections.push(redis);
-    return createAccountRateLimiter({ redis, key: `{test}:limiter:${account}`, logKey: `{test}:sent:${account}`, rate: limit });
+    return createAccountRateLimiter({ redis, key: `{test}:limiter:${account}`, logKey: `{test}:sent:${account}`, rate: limit, leaseSize });
+  };
+  const sendLogSize = (account: string) => connections[0]!.zcard(`{test}:sent:${account}`);
+  /** Scripts Redis has run so far, by hash or by text (every limiter check is one). */
+  const scriptsRun = async () => {
+    const stats = await connections[0]!.info('commandstats');
+    return [...stats.matchAll(/cmdstat_(?:eval|evalsha):calls=(\d+)/g)].reduce((sum, [, calls]) => sum + Number(calls), 0);
   };
 
   beforeAll(async () => {
@@ -42,14 +56,7 @@ describe('account rate limiter (real Redis)', () => {
     const account = randomUUID();
     const limiters = [0, 1, 2].map(() => limiterFor(account, rate('10/200ms')));
     const sent: number[] = [];
-    await Promise.all(
-      Array.from({ length: 60 }, async (_, index) => {
-        const permit = await limiters[index % 3]!.acquire();
-        const at = performance.now();
-        permit.sent(at);
-        sent.push(at);
-      }),
-    );
+    await Promise.all(Array.from({ length: 60 }, (_, index) => sendOne(limiters[index % 3]!, sent)));
     expect(sent).toHaveLength(60);
     expect(maxInWindow(sent, 200)).toBeLessThanOrEqual(10);
   });
@@ -69,6 +76,51 @@ describe('account rate limiter (real Redis)', () => {
       permit.sent(performance.now());
     }
     expect(maxInWindow(times, 300)).toBeLessThanOrEqual(2);
+  });
+
+  it('at a high limit, one check grants a lease that the other callers share', async () => {
+    const account = randomUUID();
+    // A one-minute window: its lease lasts 375 ms, so a slow round trip on a busy machine cannot outlast it.
+    const limiter = limiterFor(account, rate('6000000/1m'), 10);
+    const before = await scriptsRun();
+    const permits = await Promise.all(Array.from({ length: 10 }, () => limiter.acquire()));
+    expect(permits).toHaveLength(10);
+    expect((await scriptsRun()) - before).toBe(1);
+    expect(await sendLogSize(account)).toBe(10);
+  });
+
+  it('never lets more than max into any sliding window with leases enabled, across connections', async () => {
+    const account = randomUUID();
+    // 1,000 per 100 ms: leases of up to 10 sends.
+    const limiters = [0, 1, 2].map(() => limiterFor(account, rate('1000/100ms'), 10));
+    const sent: number[] = [];
+    await Promise.all(
+      Array.from({ length: 30 }, async (_, caller) => {
+        for (let request = 0; request < 100; request += 1) await sendOne(limiters[caller % 3]!, sent);
+      }),
+    );
+    expect(sent).toHaveLength(3_000);
+    expect(maxInWindow(sent, 100)).toBeLessThanOrEqual(1_000);
+  });
+
+  it('takes the sends of a lapsed lease out of the log', async () => {
+    const account = randomUUID();
+    const limiter = limiterFor(account, rate('100000/s'), 5);
+    await limiter.acquire();
+    expect(await sendLogSize(account)).toBe(5);
+    // A lease lasts a quarter of the 25 ms margin.
+    await sleep(20);
+    await limiter.acquire();
+    // The first send and the new lease's five; the four unused from the first lease are gone.
+    expect(await sendLogSize(account)).toBe(6);
+  });
+
+  it('leases only where slots are dense: none at 250/s, a few at 1,000/s, the concurrency at 10,000/s', () => {
+    const spacingUs = (perSecond: number) => Math.ceil(1_025_000 / perSecond);
+    expect(leaseSizeFor(10, spacingUs(250), 6.25)).toBe(1);
+    expect(leaseSizeFor(10, spacingUs(1_000), 6.25)).toBe(3);
+    expect(leaseSizeFor(10, spacingUs(10_000), 6.25)).toBe(10);
+    expect(leaseSizeFor(1, spacingUs(10_000), 6.25)).toBe(1);
   });
 
   it('pauses every caller during a block and reports its length', async () => {
