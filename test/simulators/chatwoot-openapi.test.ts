@@ -6,6 +6,7 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.
 import addFormatsModule from 'ajv-formats';
 import { ChatwootSimulator } from '../../src/simulators/index.js';
 import type { RecordedRequest } from '../../src/simulators/index.js';
+import { recordedRequest } from '../helpers/recorded-request.js';
 
 /*
  * Checks the Chatwoot simulator against Chatwoot's own OpenAPI 3.1 spec
@@ -224,18 +225,6 @@ function expectConforming(operationId: string, answer: { status: number; body: u
   expect(validator.responseErrors(operationId, answer.status, answer.body)).toEqual([]);
 }
 
-const recorded = (request: Partial<RecordedRequest>): RecordedRequest => ({
-  method: 'GET',
-  path: '/',
-  query: {},
-  headers: {},
-  body: undefined,
-  rawBody: '',
-  status: 200,
-  receivedAt: 0,
-  ...request,
-});
-
 describe('Chatwoot simulator against the Chatwoot OpenAPI spec', () => {
   it('the checks reject what the spec forbids, so passing them means something', () => {
     const listPath = `/api/v1/accounts/${ACCOUNT}/conversations`;
@@ -245,23 +234,23 @@ describe('Chatwoot simulator against the Chatwoot OpenAPI spec', () => {
     expect(validator.responseErrors(OPERATIONS.listPublic, 200, badPublic)).toHaveLength(2);
     expect(validator.responseErrors(OPERATIONS.toggle, 500, {})).toHaveLength(1);
     const token = { api_access_token: TOKEN };
-    expect(validator.requestErrors(OPERATIONS.list, recorded({ path: listPath, headers: token }))).toEqual([]);
-    expect(validator.requestErrors(OPERATIONS.list, recorded({ path: listPath }))).toEqual([
+    expect(validator.requestErrors(OPERATIONS.list, recordedRequest({ path: listPath, headers: token }))).toEqual([]);
+    expect(validator.requestErrors(OPERATIONS.list, recordedRequest({ path: listPath }))).toEqual([
       'no security requirement is met',
     ]);
     expect(
       validator.requestErrors(
         OPERATIONS.list,
-        recorded({ path: listPath, headers: token, query: { status: 'closed', page: 'x' } }),
+        recordedRequest({ path: listPath, headers: token, query: { status: 'closed', page: 'x' } }),
       ),
     ).toHaveLength(2);
     expect(
       validator.requestErrors(
         OPERATIONS.list,
-        recorded({ path: '/api/v1/accounts/abc/conversations', headers: token }),
+        recordedRequest({ path: '/api/v1/accounts/abc/conversations', headers: token }),
       ),
     ).toHaveLength(1);
-    const toggle = recorded({ method: 'POST', path: `${listPath}/1/toggle_status`, headers: token });
+    const toggle = recordedRequest({ method: 'POST', path: `${listPath}/1/toggle_status`, headers: token });
     expect(validator.requestErrors(OPERATIONS.toggle, { ...toggle, body: { status: 'closed' } })).toHaveLength(1);
     expect(validator.requestErrors(OPERATIONS.toggle, { ...toggle, body: {} })).toHaveLength(1);
   });

@@ -4,6 +4,7 @@ import { retryAfterHeader } from '../../src/simulators/core/responses.js';
 import { RouteTable } from '../../src/simulators/core/route-table.js';
 import { SlidingWindowLimiter } from '../../src/simulators/core/sliding-window-limiter.js';
 import type { SimRequest } from '../../src/simulators/core/types.js';
+import { recordedRequest } from '../helpers/recorded-request.js';
 
 /** A hand-moved clock, so window arithmetic is exact. */
 function manualClock(start = 1_000_000): { now: () => number; advance: (ms: number) => void } {
@@ -54,16 +55,7 @@ describe('SlidingWindowLimiter', () => {
 });
 
 describe('RequestLog.maxInWindow', () => {
-  const at = (receivedAt: number) => ({
-    method: 'GET',
-    path: '/',
-    query: {},
-    headers: {},
-    body: undefined,
-    rawBody: '',
-    status: 200,
-    receivedAt,
-  });
+  const at = (receivedAt: number) => recordedRequest({ receivedAt });
 
   it('finds the busiest half-open window [t, t + windowMs)', () => {
     const log = new RequestLog();
