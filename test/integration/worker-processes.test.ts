@@ -110,7 +110,13 @@ describe('worker processes on one Redis', () => {
       }, { timeoutMs: 60_000, what: 'batch of 1000 after restart' });
       expect(report).toMatchObject({ total: 1_000, completed: 1_000, deadLettered: 0, pending: 0 });
       expect(ids.filter((id) => sim.statusOf(id) !== 'closed')).toEqual([]);
-      expect(await queue.getJobCountByTypes('failed', 'waiting', 'active', 'delayed')).toBe(0);
+      // A job whose close landed just before the kill is counted in the batch but still active in BullMQ
+      // under the dead worker's lock; the stalled check hands it back and the rerun is a no-op close.
+      await waitUntil(async () => (await queue.getJobCountByTypes('failed', 'waiting', 'active', 'delayed')) === 0, {
+        timeoutMs: 30_000,
+        what: 'stalled jobs rerun',
+      });
+      expect(await producer.batch(batchId)).toMatchObject({ total: 1_000, completed: 1_000, deadLettered: 0, pending: 0 });
       expect((await producer.deadLetters({ account: 'peach' })).total).toBe(0);
       second.child.kill('SIGTERM');
       expect(await second.exited()).toBe(0);
