@@ -24,7 +24,7 @@ export interface SimulatorChild extends Child {
   /** Runs at a higher priority than the workers (see favourProvider). */
   favoured: boolean;
   first: number;
-  stats(windowMs?: number): Promise<{ count: number; status429: number; maxInWindow: number; firstAt: number; lastAt: number }>;
+  stats(windowMs?: number): Promise<{ count: number; status429: number; maxInWindow: number; firstAt: number; lastAt: number; longestStallMs: number }>;
   reset(): Promise<void>;
 }
 

@@ -1,5 +1,6 @@
 // A Peach simulator in a process of its own for the benchmarks, so its work does not share
 // the measured process's event loop. Speaks over IPC: 'ready' {url}, then answers 'stats'.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { PeachSimulator } from '../src/simulators/index.js';
 
 const options = JSON.parse(process.env.SIMULATOR_OPTIONS ?? '{}') as { credentials: string; seed: number };
@@ -8,6 +9,9 @@ const ids = sim.seed(options.seed).map((conversation) => conversation.id);
 // Warm the server (lazy initialisation, JIT) and forget the warm-up.
 for (let i = 0; i < 20; i += 1) await fetch(`${sim.url}/api/v1/conversations?per=1`, { headers: { authorization: options.credentials } });
 sim.clearRequests();
+// How long the simulator itself was stalled: requests that waited through a stall are stamped together.
+const lag = monitorEventLoopDelay({ resolution: 5 });
+lag.enable();
 process.send!({ type: 'ready', url: sim.url, first: ids[0], last: ids.at(-1) });
 
 process.on('message', (message: { type: string; windowMs?: number }) => {
@@ -20,10 +24,12 @@ process.on('message', (message: { type: string; windowMs?: number }) => {
       maxInWindow: sim.maxInWindow(message.windowMs ?? 1_000),
       firstAt: Math.min(...times),
       lastAt: Math.max(...times),
+      longestStallMs: Math.round(lag.max / 1e6),
     });
   }
   if (message.type === 'reset') {
     sim.clearRequests();
+    lag.reset();
     process.send!({ type: 'reset' });
   }
 });
