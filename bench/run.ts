@@ -378,7 +378,7 @@ for the experiment, Xeon host) the cold worker's CPU per close fell from 0.64 to
 collection (15-19% of either worker's CPU), got's request building, the same in both, and the Prometheus updates
 and answer parsing at about 1-2% each.
 
-Switching parts off again, warm, on a steadier AMD host (kernel fc-v669, a plain CPU loop 447-462 ms all session;
+Switching parts off again, warm, on a steadier AMD host (kernel fc-v669, a plain CPU loop 447-462 ms in 3 runs before these;
 experiment builds, 2 runs each, \`BENCH_ONLY=throughput\`):
 - The machine's two cores were 71-81% busy in every throughput run, closer's and the bare ones alike (/proc/stat;
   steal under 1%), and the simulator used 0.08-0.13 ms per close: the limit is one process's single thread.
@@ -390,7 +390,7 @@ experiment builds, 2 runs each, \`BENCH_ONLY=throughput\`):
 - closer without the batch mark, the rate limiter and the Prometheus updates: 0.48 and 0.47 ms against the bare
   worker's 0.43 and 0.48 in the same runs; ratio 0.89 and 0.76.
 - Measured alone, in one process against a real Redis: the limiter's acquire at 1,000,000/s with leases of 10
-  costs 7.5 µs of CPU per request (mostly the one reservation per lease), a close's five Prometheus updates 2 µs.
+  costs 7.5-10 µs of CPU per request once warm (mostly the one reservation per lease), a close's five Prometheus updates 2 µs.
 So the parts cost little one by one; what separates the paths is about 0.1 ms per close spread over the mark's
 round trip, the limiter and the per-close code around them, and the worker's CPU per close moves by as much
 (0.49 against 0.63 ms with the same build) from one process to the next.
