@@ -153,9 +153,14 @@ async function bareThroughput(client: 'got' | 'http'): Promise<Throughput> {
 
 const throughput = { closer: [] as Throughput[], got: [] as Throughput[], http: [] as Throughput[], ratios: [] as number[] };
 for (let rep = 0; rep < (runs('throughput') ? THROUGHPUT_REPS : 0); rep += 1) {
-  throughput.closer.push(await closerThroughput());
-  throughput.got.push(await bareThroughput('got'));
-  throughput.http.push(await bareThroughput('http'));
+  const paths = [
+    async () => throughput.closer.push(await closerThroughput()),
+    async () => throughput.got.push(await bareThroughput('got')),
+    async () => throughput.http.push(await bareThroughput('http')),
+  ];
+  // Every other run in reverse, so a machine speeding up or slowing down over a run favours neither path.
+  if (rep % 2 === 1) paths.reverse();
+  for (const path of paths) await path();
   throughput.ratios.push(throughput.closer.at(-1)!.rate / throughput.got.at(-1)!.rate);
   console.log('throughput', rep, ...(['closer', 'got', 'http'] as const).map((k) => `${k} ${fmt(throughput[k].at(-1)!.rate)}/s cpu ms: worker ${fmt(throughput[k].at(-1)!.workerCpuMsPerClose, 3)} redis ${fmt(throughput[k].at(-1)!.redisCpuMsPerClose, 3)} producer ${fmt(throughput[k].at(-1)!.producerCpuMsPerClose, 3)} evalsha ${fmt(throughput[k].at(-1)!.redisPerClose.evalsha ?? 0, 2)} zscore ${fmt(throughput[k].at(-1)!.redisPerClose.zscore ?? 0, 2)}`));
 }
@@ -331,8 +336,8 @@ benchmark) shares the same ${cpus().length} cores, so absolute numbers are low; 
 
 ## 1. Throughput: ${fmt(THROUGHPUT_N)} closes, concurrency ${THROUGHPUT_CONCURRENCY}, one worker process, no rate limit
 
-${THROUGHPUT_REPS} runs, the three paths interleaved in each: this VM's speed drifts from one minute to the next (the same path
-varies by up to 2× below), so the ratio is taken within each run, then the median. Each worker process first closes
+${THROUGHPUT_REPS} runs, the three paths interleaved in each (every other run in reverse order): this VM's speed drifts from one
+minute to the next (the same path varies by up to 2× below), so the ratio is taken within each run, then the median. Each worker process first closes
 ${fmt(THROUGHPUT_WARMUP)} conversations unmeasured: a fresh Node process spends its first seconds compiling hot code
 (perf, 2026-11-21: in its first 5,000 closes the optimising compiler took 24-40% of closer's worker CPU and 6-30% of the
 bare worker's, under 5% for both after 10,000). Services run for days, so the steady state is what is compared; this
@@ -371,8 +376,7 @@ close was 1.15 ms (median) before the change and 1.15 ms after; the fewer Redis 
 where the same path's speed swings by 2× between runs of one minute. The ratio ranged 0.54-1.04 before and
 0.36-0.75 after: on this host it cannot tell a 5% change from noise.
 
-Tried and dropped (3 runs each, no gain beyond this machine's noise): not waiting for the batch bookkeeping's
-answer before completing the job, coalescing the batch marks of one tick into one pipeline, giving BullMQ its own
+Tried and dropped (3 runs each, no gain beyond this machine's noise): coalescing the batch marks of one tick into one pipeline, giving BullMQ its own
 Redis connection, dropping got's timeout. Without the rate limiter and the batch bookkeeping at all (a build made
 for the experiment, Xeon host) the cold worker's CPU per close fell from 0.64 to 0.59 ms; the rest is spread thin: garbage
 collection (15-19% of either worker's CPU), got's request building, the same in both, and the Prometheus updates
@@ -394,6 +398,21 @@ experiment builds, 2 runs each, \`BENCH_ONLY=throughput\`):
 So the parts cost little one by one; what separates the paths is about 0.1 ms per close spread over the mark's
 round trip, the limiter and the per-close code around them, and the worker's CPU per close moves by as much
 (0.49 against 0.63 ms with the same build) from one process to the next.
+
+Changed on 2026-11-22, after timing each step of a close inside both workers (instrumented builds, 2 + 3 runs): closer's
+worker was not using all of its core (77% busy in a profile against the bare worker's 91%); each close waited for the
+batch mark's answer (0.8-1.1 ms) and, every few closes, for the limiter's next lease (0.3-0.5 ms on average), in a
+cycle of 7.6-9.2 ms against the bare worker's 5.8-7.3. So:
+- The batch mark is no longer awaited. It goes out on the connection BullMQ completes the job on, just before the
+  completion, and Redis serves one connection in order, so a completed job is always counted (a test checks the
+  order with \`MONITOR\`); a refused mark is sent again until it lands.
+- The limiter asks for the next lease once half of one is taken, instead of when it is used up.
+An A/B of the two builds on this host, 8 runs interleaved (before, after and bare got; every other run in reverse
+order): closer 1,089 closes/s after against 1,020 before (medians), 1.08× paired (0.82-1.32); ratio to the bare got
+worker 0.79 after and 0.70 before in the same runs. The worker is now busy 80-90% of the time (66-79% before) and is
+limited by its CPU per close: 0.82 ms against the bare worker's 0.64 in those runs. What the bare worker does not do
+is what remains: the batch mark (its command is 8% of the worker's CPU in a profile), the rate limiter, the
+Prometheus updates, checking the answer, and the garbage they make.
 
 ## 2. Rate-limit precision: three worker processes, one account at 50/s (backlog 600) and one at 5/s (backlog 60)
 

@@ -73,19 +73,22 @@ export interface AccountRateLimiterOptions {
   leaseSize?: number;
 }
 
-/** Sends granted by one check but not yet taken. */
-interface Lease {
-  members: string[];
-  /** When they lapse; local time no later than the moment the log records them at, so corrections count from here. */
-  endsAt: number;
+/** A send recorded in the log ahead of time, for any caller of this process to take without asking Redis. */
+interface LeasedSend {
+  member: string;
+  /** Local time no later than the log's entry for it, so a correction counts from here. */
+  recordedAt: number;
+  /** After this it may no longer be taken: it leaves the log instead. */
+  lapsesAt: number;
 }
 
 /**
  * How many sends one check may grant. The log records a lease's sends at the
  * end of its life, the latest they may be taken, so one taken then and sent
  * at once needs no correction. Its life is the correction threshold. The
- * lease takes at most half of that time's slots of the schedule, so lapsed
- * sends never push the schedule ahead of real time. For a one-second window
+ * lease takes at most half of that time's slots of the schedule, and the
+ * next one is asked for only once half of it is taken (see `acquire`), so
+ * lapsed sends never push the schedule ahead of real time. For a one-second window
  * the threshold is 6.25 ms: 250/s gets no lease, 1,000/s up to 3 sends,
  * 10,000/s up to the concurrency.
  */
@@ -131,7 +134,13 @@ export function createAccountRateLimiter({ redis: connection, key, logKey, rate,
   const correctAfterMs = Math.max(1, marginMs * CORRECTION_SHARE);
   const leaseMax = leaseSizeFor(leaseSize, spacingUs, correctAfterMs);
   const leaseLifeUs = Math.round(correctAfterMs * 1000);
-  let lease: Lease | undefined;
+  /**
+   * Refilled when half of a lease is taken, so a steady stream of callers
+   * finds sends here instead of waiting a round trip for the next check.
+   */
+  const refillAt = Math.floor(leaseMax / 2);
+  /** Oldest first; each check's sends lapse together, so this is also the order they lapse in. */
+  const leased: LeasedSend[] = [];
   /** The check in flight that may bring a lease: other callers wait for it rather than send their own. */
   let leasing: Promise<unknown> | undefined;
 
@@ -156,30 +165,30 @@ export function createAccountRateLimiter({ redis: connection, key, logKey, rate,
   /** Sends that were recorded but will never leave come out of the log (best effort: left in, they only cost room). */
   const release = (members: string[]) => void redis.zrem(logKey, ...members).catch(() => undefined);
 
-  /** A send from the lease, if one is left and has not lapsed; a lapsed lease's entries leave the log. */
+  /** A leased send that has not lapsed, if any; lapsed ones leave the log. */
   function takeLeased(asked: number): SendPermit | undefined {
-    if (!lease) return undefined;
-    const { members, endsAt } = lease;
-    if (performance.now() > endsAt) {
-      lease = undefined;
-      release(members);
-      return undefined;
-    }
-    const member = members.pop()!;
-    if (members.length === 0) lease = undefined;
-    return permit(member, endsAt, asked);
+    const now = performance.now();
+    let lapsed = 0;
+    while (lapsed < leased.length && leased[lapsed]!.lapsesAt < now) lapsed += 1;
+    if (lapsed > 0) release(leased.splice(0, lapsed).map((send) => send.member));
+    const send = leased.shift();
+    if (!send) return undefined;
+    if (leased.length <= refillAt && !leasing) void reserve(nextMember(), performance.now(), 'all').catch(() => undefined);
+    return permit(send.member, send.recordedAt, asked);
   }
 
-  /** The first check: reserves a slot and, below the limit, records this send (and a lease's). */
-  function reserve(member: string, checkCalledAt: number): Promise<[number, number, number]> {
+  /**
+   * The first check: reserves a slot and, below the limit, records `member`'s
+   * send and a lease's. The caller takes `member` itself, or with `all` (a
+   * refill nobody waits for) it joins the lease too.
+   */
+  function reserve(member: string, checkCalledAt: number, lease: 'rest' | 'all' = 'rest'): Promise<[number, number, number]> {
     const answer = redis.closerReserve(key, logKey, spacingUs, LONGEST_HOLD_MS * 1000, windowUs, rate.max, member, leaseMax, leaseLifeUs).then((result) => {
       const granted = result[0] === 3 ? result[2] : 0;
-      // Stored before any waiting caller resumes, so they find it.
-      if (granted > 1) {
-        if (lease) release(lease.members);
-        const members = Array.from({ length: granted - 1 }, (_, i) => `${member}.${granted - i}`);
-        lease = { members, endsAt: checkCalledAt + leaseLifeUs / 1000 };
-      }
+      // Stored before any waiting caller resumes, so they find it. The log holds `member` at the check, the others at the lease's end.
+      const lapsesAt = checkCalledAt + leaseLifeUs / 1000;
+      if (lease === 'all' && granted > 0) leased.push({ member, recordedAt: checkCalledAt, lapsesAt });
+      for (let index = 2; index <= granted; index += 1) leased.push({ member: `${member}.${index}`, recordedAt: lapsesAt, lapsesAt });
       return result;
     });
     if (leaseMax > 1) {
@@ -198,8 +207,8 @@ export function createAccountRateLimiter({ redis: connection, key, logKey, rate,
   async function acquire(signal?: AbortSignal): Promise<SendPermit> {
     const asked = performance.now();
     for (;;) {
-      const leased = takeLeased(asked);
-      if (leased) return leased;
+      const taken = takeLeased(asked);
+      if (taken) return taken;
       if (!leasing) break;
       await leasing;
     }

@@ -41,7 +41,6 @@ export async function startWorkers(config: Config, logger: Logger, options: Work
     startAccountWorker({
       entry,
       redis,
-      workerConnection: redis,
       prefix: config.queuePrefix,
       keys: services.keys,
       jobs: config.jobs,

@@ -16,16 +16,20 @@ import { SWEEP_JOB } from '../queues/sweep-job.js';
 import { createAccountRateLimiter } from '../rate-limit/account-rate-limiter.js';
 import type { SweepStore } from '../sweeps/sweep-store.js';
 import { backoffDelay } from './backoff.js';
+import { createBatchMarks } from './batch-marks.js';
 import { createCloseProcessor } from './close-processor.js';
 import { createListProcessor } from './list-processor.js';
 import { createSweepProcessor } from './sweep-processor.js';
 
 export interface AccountWorkerDeps {
   entry: AccountQueue;
-  /** Shared non-blocking connection for the limiter, batches and dead letters. */
+  /**
+   * The connection BullMQ's worker runs its commands on (it duplicates it for
+   * the blocking fetch), shared with the limiter and dead letters. `batches`
+   * must use it too: a batch mark then reaches Redis before the completion of
+   * its job (see batch-marks.ts).
+   */
   redis: Redis;
-  /** Connection BullMQ duplicates for the worker's blocking fetch. */
-  workerConnection: Redis;
   prefix: string;
   keys: KeyNames;
   jobs: JobSettings;
@@ -40,7 +44,7 @@ export interface AccountWorkerDeps {
 
 export interface AccountWorker {
   worker: Worker;
-  /** Stops fetching, lets active jobs finish (or hands them back at the deadline). */
+  /** Stops fetching, lets active jobs finish (or hands them back at the deadline), then waits for their batch marks. */
   close(): Promise<void>;
 }
 
@@ -76,8 +80,9 @@ export function startAccountWorker(deps: AccountWorkerDeps): AccountWorker {
   });
   // Called only while a job runs, which is after the worker below exists.
   const context = { entry, limiter, control: deps.control, logger, metrics, worker: () => worker };
+  const marks = createBatchMarks(logger);
   const processors: Record<string, (job: Job, token?: string) => Promise<unknown>> = {
-    [CLOSE_JOB]: createCloseProcessor({ ...context, client, batches: deps.batches }),
+    [CLOSE_JOB]: createCloseProcessor({ ...context, client, batches: deps.batches, marks }),
     [LIST_JOB]: createListProcessor({ ...context, client }),
     [SWEEP_JOB]: createSweepProcessor({
       ...context,
@@ -95,7 +100,7 @@ export function startAccountWorker(deps: AccountWorkerDeps): AccountWorker {
       return processor(job, token);
     },
     {
-      connection: deps.workerConnection,
+      connection: deps.redis,
       prefix: deps.prefix,
       concurrency: jobs.concurrency,
       limiter: HONOUR_RATE_LIMIT_CALLS,
@@ -120,5 +125,11 @@ export function startAccountWorker(deps: AccountWorkerDeps): AccountWorker {
   });
   worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
 
-  return { worker, close: () => worker.close() };
+  return {
+    worker,
+    async close() {
+      await worker.close();
+      await marks.drain();
+    },
+  };
 }

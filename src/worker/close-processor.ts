@@ -4,11 +4,14 @@ import { currentActivity } from '../listing/current-activity.js';
 import type { AnyProviderClient } from '../providers/create-provider-client.js';
 import type { ProviderClient } from '../providers/types.js';
 import type { CloseJobData } from '../queues/close-job.js';
+import type { BatchMarks } from './batch-marks.js';
 import { failJob, type FailureContext } from './queue-failure.js';
 
 export interface CloseProcessorDeps extends FailureContext {
   client: AnyProviderClient;
   batches: BatchStore;
+  /** Sends the batch marks; they must share the worker's Redis connection (see batch-marks.ts). */
+  marks: BatchMarks;
 }
 
 export interface CloseJobResult {
@@ -22,7 +25,7 @@ export interface CloseJobResult {
  * the customer or an agent wrote after the sweep's cut-off.
  */
 export function createCloseProcessor(deps: CloseProcessorDeps) {
-  const { client, batches, entry } = deps;
+  const { client, batches, marks, entry } = deps;
   // Refs were checked against the account's provider when enqueued, so the generic signature is safe here.
   const closer = client as unknown as ProviderClient;
 
@@ -31,6 +34,10 @@ export function createCloseProcessor(deps: CloseProcessorDeps) {
     const logger = () => deps.logger.child({ jobId: job.id, batchId: job.data.batchId });
     const { ref, recheck, batchId } = job.data;
     const account = entry.account.id;
+    const jobId = job.id!;
+    const mark = (skipped: boolean) => {
+      if (batchId) marks.send(() => batches.markCompleted(batchId, jobId, { skipped }), { batchId, jobId });
+    };
     const done = (outcome: CloseJobResult['outcome']) => {
       deps.metrics.closes.inc({ account, outcome });
       deps.metrics.enqueueToClose.observe({ account }, (Date.now() - job.timestamp) / 1000);
@@ -39,14 +46,14 @@ export function createCloseProcessor(deps: CloseProcessorDeps) {
       if (recheck) {
         const activity = await currentActivity(client, entry.account, ref, recheck);
         if (activity && Date.parse(activity) >= Date.parse(recheck.idleBefore)) {
-          if (batchId) await batches.markCompleted(batchId, job.id!, { skipped: true });
+          mark(true);
           logger().info({ lastActivityAt: activity, idleBefore: recheck.idleBefore }, 'active again since the sweep: not closed');
           done('skipped_active');
           return { outcome: 'skipped_active' };
         }
       }
       const result = await closer.close(ref);
-      if (batchId) await batches.markCompleted(batchId, job.id!);
+      mark(false);
       if (deps.logger.isLevelEnabled('debug')) logger().debug({ outcome: result.outcome }, 'closed');
       done(result.outcome);
       return { outcome: result.outcome, status: result.status };

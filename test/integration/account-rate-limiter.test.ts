@@ -83,10 +83,26 @@ describe('account rate limiter (real Redis)', () => {
     // A one-minute window: its lease lasts 375 ms, so a slow round trip on a busy machine cannot outlast it.
     const limiter = limiterFor(account, rate('6000000/1m'), 10);
     const before = await scriptsRun();
-    const permits = await Promise.all(Array.from({ length: 10 }, () => limiter.acquire()));
-    expect(permits).toHaveLength(10);
+    // Four callers take four of the ten: fewer than half of the lease, so no refill yet.
+    const permits = await Promise.all(Array.from({ length: 4 }, () => limiter.acquire()));
+    expect(permits).toHaveLength(4);
     expect((await scriptsRun()) - before).toBe(1);
     expect(await sendLogSize(account)).toBe(10);
+  });
+
+  it('asks for the next lease once half of one is taken, before it runs out', async () => {
+    const account = randomUUID();
+    const limiter = limiterFor(account, rate('6000000/1m'), 10);
+    const connection = connections.at(-1)!;
+    const before = await scriptsRun();
+    for (let send = 1; send <= 30; send += 1) {
+      await limiter.acquire();
+      // A refill in flight has landed once this answers: one connection is answered in order.
+      await connection.ping();
+    }
+    // The first check, then refills at the 5th, 15th and 25th send: without them, the 11th and 21st callers would each wait for a check (3 in all).
+    expect((await scriptsRun()) - before).toBe(4);
+    expect(await sendLogSize(account)).toBe(40);
   });
 
   it('never lets more than max into any sliding window with leases enabled, across connections', async () => {

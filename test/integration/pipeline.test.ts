@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
 import type { Config } from '../../src/config/types.js';
 import { createLogger } from '../../src/logger.js';
 import { createProducer, type Producer } from '../../src/producer/producer.js';
-import { accountQueueName } from '../../src/queues/names.js';
+import { accountQueueName, keyNames } from '../../src/queues/names.js';
 import { startWorkers, type WorkerRuntime } from '../../src/runtime/start-workers.js';
 import { CallbellSimulator, ChatwootSimulator, PeachSimulator } from '../../src/simulators/index.js';
 import { callbellAccount, chatwootAccount, peachAccount } from '../helpers/accounts.js';
@@ -56,6 +57,32 @@ describe('close pipeline (real Redis, in-process workers, simulators)', () => {
     const accepted = await producer.close({ account: 'peach', conversations: ids.map((conversationId) => ({ conversationId })) });
     expect(await done(accepted.batchId)).toMatchObject({ total: 5, completed: 5, deadLettered: 0, pending: 0, done: true });
     expect(ids.every((id) => peach.statusOf(id) === 'closed')).toBe(true);
+  });
+
+  it('marks each close in its batch before the command that completes its job reaches Redis', async () => {
+    // The worker does not wait for the mark's answer; this order is what keeps a completed job from going uncounted.
+    const reader = new Redis(server.url);
+    const monitor = await reader.monitor();
+    const commands: string[][] = [];
+    monitor.on('monitor', (_time: string, args: string[], source: string) => {
+      if (source !== 'lua') commands.push(args);
+    });
+    try {
+      const { batchId } = await producer.close({ account: 'peach', conversations: peachIds(20).map((conversationId) => ({ conversationId })) });
+      await done(batchId);
+      const jobIds = await reader.smembers(keyNames(config.queuePrefix).batchJobs(batchId));
+      const completedKey = keyNames(config.queuePrefix).batchCompleted(batchId);
+      const first = (jobId: string, what: (args: string[]) => boolean) => commands.findIndex((args) => args.includes(jobId) && what(args));
+      const marked = (jobId: string) => first(jobId, (args) => args.includes(completedKey));
+      const completed = (jobId: string) => first(jobId, (args) => args.includes('returnvalue') && args.includes('completed'));
+      await waitUntil(async () => jobIds.every((jobId) => completed(jobId) >= 0) || undefined, { what: 'every job completed' });
+      expect(jobIds).toHaveLength(20);
+      for (const jobId of jobIds) expect(marked(jobId)).toBeGreaterThanOrEqual(0);
+      expect(jobIds.filter((jobId) => marked(jobId) > completed(jobId))).toEqual([]);
+    } finally {
+      monitor.disconnect();
+      reader.disconnect();
+    }
   });
 
   it('always sends Chatwoot application-API closes with {"status":"resolved"}', async () => {

@@ -1,0 +1,64 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '../logger.js';
+
+/** Waits between attempts at a mark Redis refused: 0.1 s, doubling up to 5 s. */
+const FIRST_RETRY_MS = 100;
+const LONGEST_RETRY_MS = 5_000;
+
+export interface MarkIds {
+  batchId: string;
+  jobId: string;
+}
+
+/**
+ * Batch marks of finished jobs, sent without waiting for Redis's answer.
+ *
+ * Waiting cost every close a round trip (about 1 ms at full speed, an eighth
+ * of a job's time at a concurrency of 10) for nothing: the mark goes out on
+ * the connection BullMQ's worker uses, just before the processor returns, so
+ * Redis runs it before the command that completes the job (one connection is
+ * served in order, and a crash cuts the stream at one point). A completed job
+ * is therefore always counted in its batch. If Redis refuses a mark, it is
+ * sent again until it lands; only a process that stops while Redis still
+ * refuses it loses one, and says so in its log.
+ */
+export interface BatchMarks {
+  /** Calls `mark` now, before returning, and keeps it going until Redis takes it. */
+  send(mark: () => Promise<void>, ids: MarkIds): void;
+  /** Waits for the marks in flight; from now on a refused mark is logged as lost instead of retried. */
+  drain(): Promise<void>;
+}
+
+export function createBatchMarks(logger: Logger): BatchMarks {
+  const inFlight = new Set<Promise<void>>();
+  let draining = false;
+
+  async function untilLanded(first: Promise<void>, mark: () => Promise<void>, ids: MarkIds): Promise<void> {
+    let attempt = first;
+    for (let waitMs = FIRST_RETRY_MS; ; waitMs = Math.min(waitMs * 2, LONGEST_RETRY_MS)) {
+      try {
+        await attempt;
+        return;
+      } catch (error) {
+        if (draining) {
+          logger.error({ err: error, ...ids }, 'batch mark lost while stopping: the batch counts this completed job as pending');
+          return;
+        }
+        logger.warn({ err: error, ...ids, retryInMs: waitMs }, 'batch mark refused; sending it again');
+        await sleep(waitMs);
+        attempt = mark();
+      }
+    }
+  }
+
+  return {
+    send(mark, ids) {
+      const landed: Promise<void> = untilLanded(mark(), mark, ids).finally(() => inFlight.delete(landed));
+      inFlight.add(landed);
+    },
+    async drain() {
+      draining = true;
+      await Promise.all(inFlight);
+    },
+  };
+}
