@@ -18,9 +18,11 @@ export interface MarkIds {
  * the connection BullMQ's worker uses, just before the processor returns, so
  * Redis runs it before the command that completes the job (one connection is
  * served in order, and a crash cuts the stream at one point). A completed job
- * is therefore always counted in its batch. If Redis refuses a mark, it is
- * sent again until it lands; only a process that stops while Redis still
- * refuses it loses one, and says so in its log.
+ * is therefore always counted in its batch. (Scripts Redis has forgotten, as
+ * after a restart, are resent after their NOSCRIPT answers, which come back in
+ * the same order.) If Redis refuses a mark, it is sent again until it lands;
+ * only a process that stops while Redis still refuses it loses one, and says
+ * so in its log.
  */
 export interface BatchMarks {
   /** Calls `mark` now, before returning, and keeps it going until Redis takes it. */
