@@ -173,7 +173,7 @@ export function createAccountRateLimiter({ redis: connection, key, logKey, rate,
     if (lapsed > 0) release(leased.splice(0, lapsed).map((send) => send.member));
     const send = leased.shift();
     if (!send) return undefined;
-    if (leased.length <= refillAt && !leasing) void reserve(nextMember(), performance.now(), 'all').catch(() => undefined);
+    if (leased.length <= refillAt && !leasing) void reserve(nextMember(), now, 'all').catch(() => undefined);
     return permit(send.member, send.recordedAt, asked);
   }
 

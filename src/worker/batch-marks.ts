@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { BatchStore } from '../batches/batch-store.js';
 import type { Logger } from '../logger.js';
 
 /** Waits between attempts at a mark Redis refused: 0.1 s, doubling up to 5 s. */
@@ -25,13 +26,14 @@ export interface MarkIds {
  * so in its log.
  */
 export interface BatchMarks {
-  /** Calls `mark` now, before returning, and keeps it going until Redis takes it. */
-  send(mark: () => Promise<void>, ids: MarkIds): void;
+  /** Sends the job's mark now, before returning, and keeps it going until Redis takes it. */
+  completed(ids: MarkIds, options: { skipped: boolean }): void;
   /** Waits for the marks in flight; from now on a refused mark is logged as lost instead of retried. */
   drain(): Promise<void>;
 }
 
-export function createBatchMarks(logger: Logger): BatchMarks {
+/** `batches` must run on the connection BullMQ's worker uses (see above). */
+export function createBatchMarks(batches: Pick<BatchStore, 'markCompleted'>, logger: Logger): BatchMarks {
   const inFlight = new Set<Promise<void>>();
   let draining = false;
 
@@ -54,7 +56,8 @@ export function createBatchMarks(logger: Logger): BatchMarks {
   }
 
   return {
-    send(mark, ids) {
+    completed(ids, options) {
+      const mark = () => batches.markCompleted(ids.batchId, ids.jobId, options);
       const landed: Promise<void> = untilLanded(mark(), mark, ids).finally(() => inFlight.delete(landed));
       inFlight.add(landed);
     },

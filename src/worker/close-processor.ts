@@ -1,5 +1,4 @@
 import type { Job } from 'bullmq';
-import type { BatchStore } from '../batches/batch-store.js';
 import { currentActivity } from '../listing/current-activity.js';
 import type { AnyProviderClient } from '../providers/create-provider-client.js';
 import type { ProviderClient } from '../providers/types.js';
@@ -9,8 +8,7 @@ import { failJob, type FailureContext } from './queue-failure.js';
 
 export interface CloseProcessorDeps extends FailureContext {
   client: AnyProviderClient;
-  batches: BatchStore;
-  /** Sends the batch marks; they must share the worker's Redis connection (see batch-marks.ts). */
+  /** Sends the batch marks; on the worker's Redis connection (see batch-marks.ts). */
   marks: BatchMarks;
 }
 
@@ -25,7 +23,7 @@ export interface CloseJobResult {
  * the customer or an agent wrote after the sweep's cut-off.
  */
 export function createCloseProcessor(deps: CloseProcessorDeps) {
-  const { client, batches, marks, entry } = deps;
+  const { client, marks, entry } = deps;
   // Refs were checked against the account's provider when enqueued, so the generic signature is safe here.
   const closer = client as unknown as ProviderClient;
 
@@ -34,9 +32,8 @@ export function createCloseProcessor(deps: CloseProcessorDeps) {
     const logger = () => deps.logger.child({ jobId: job.id, batchId: job.data.batchId });
     const { ref, recheck, batchId } = job.data;
     const account = entry.account.id;
-    const jobId = job.id!;
     const mark = (skipped: boolean) => {
-      if (batchId) marks.send(() => batches.markCompleted(batchId, jobId, { skipped }), { batchId, jobId });
+      if (batchId) marks.completed({ batchId, jobId: job.id! }, { skipped });
     };
     const done = (outcome: CloseJobResult['outcome']) => {
       deps.metrics.closes.inc({ account, outcome });

@@ -3,6 +3,7 @@ import { createLogger } from '../../src/logger.js';
 import { createBatchMarks } from '../../src/worker/batch-marks.js';
 
 const ids = { batchId: 'batch-1', jobId: 'job-1' };
+const completed = { skipped: false };
 
 /** A logger whose lines can be read back. */
 function capturingLogger() {
@@ -11,27 +12,36 @@ function capturingLogger() {
   return { logger, lines };
 }
 
+/** A batch store whose marks run `mark`, told which job each is for. */
+const storeRunning = (mark: (jobId: string) => Promise<void>) => ({ markCompleted: (_batchId: string, jobId: string) => mark(jobId) });
+
 describe('batch marks', () => {
   it('sends the mark before send returns, so it goes out ahead of the job completion', () => {
-    const marks = createBatchMarks(capturingLogger().logger);
     let calls = 0;
-    marks.send(async () => {
-      calls += 1;
-    }, ids);
+    const marks = createBatchMarks(
+      storeRunning(async () => {
+        calls += 1;
+      }),
+      capturingLogger().logger,
+    );
+    marks.completed(ids, completed);
     expect(calls).toBe(1);
   });
 
   it('sends a refused mark again until Redis takes it', async () => {
     const { logger, lines } = capturingLogger();
-    const marks = createBatchMarks(logger);
     let calls = 0;
-    await new Promise<void>((landed) =>
-      marks.send(async () => {
-        calls += 1;
-        if (calls < 3) throw new Error('OOM command not allowed');
-        landed();
-      }, ids),
-    );
+    await new Promise<void>((landed) => {
+      const marks = createBatchMarks(
+        storeRunning(async () => {
+          calls += 1;
+          if (calls < 3) throw new Error('OOM command not allowed');
+          landed();
+        }),
+        logger,
+      );
+      marks.completed(ids, completed);
+    });
     expect(calls).toBe(3);
     expect(lines.filter((line) => line.msg.startsWith('batch mark refused'))).toHaveLength(2);
     expect(lines[0]).toMatchObject(ids);
@@ -39,15 +49,19 @@ describe('batch marks', () => {
 
   it('drain waits for the marks in flight, then logs a mark still refused as lost rather than retrying it', async () => {
     const { logger, lines } = capturingLogger();
-    const marks = createBatchMarks(logger);
     let landed = false;
     let refusals = 0;
     let release!: () => void;
-    marks.send(() => new Promise<void>((resolve) => (release = resolve)).then(() => void (landed = true)), { batchId: 'b', jobId: 'slow' });
-    marks.send(async () => {
-      refusals += 1;
-      throw new Error('READONLY');
-    }, ids);
+    const marks = createBatchMarks(
+      storeRunning(async (jobId) => {
+        if (jobId === 'slow') return new Promise<void>((resolve) => (release = resolve)).then(() => void (landed = true));
+        refusals += 1;
+        throw new Error('READONLY');
+      }),
+      logger,
+    );
+    marks.completed({ batchId: 'b', jobId: 'slow' }, completed);
+    marks.completed(ids, completed);
     const drained = marks.drain();
     release();
     await drained;
