@@ -69,7 +69,7 @@ const THROUGHPUT_N = 5_000;
 const THROUGHPUT_WARMUP = 10_000;
 const THROUGHPUT_CONCURRENCY = 10;
 /** This machine's speed drifts between runs (a shared VM): more runs, closer and bare interleaved, ratio per run. */
-const THROUGHPUT_REPS = Number(process.env.BENCH_THROUGHPUT_RUNS ?? 5);
+const THROUGHPUT_REPS = Number(process.env.BENCH_THROUGHPUT_RUNS ?? 7);
 const throughputSim = await startSimulator((THROUGHPUT_WARMUP + THROUGHPUT_N) * THROUGHPUT_REPS * 3);
 let nextId = throughputSim.first;
 const take = (count: number) => {
@@ -413,9 +413,47 @@ worker 0.79 after and 0.70 before in the same runs. The worker is now busy 80-90
 limited by its CPU per close: 0.82 ms against the bare worker's 0.64 in those runs. What the bare worker does not do
 is what remains: the batch mark (its command is 8% of the worker's CPU in a profile), the rate limiter, the
 Prometheus updates, checking the answer, and the garbage they make.
-A throughput-only rerun right after the full run that wrote this report (\`BENCH_ONLY=throughput\`, 5 runs, same build):
-closer / bare got 0.75 (runs 0.64-0.93). With the A/B's 0.79, the ratio on this host sits between about 0.75 and 0.88:
-the target is met in this report's run, not reliably.
+A throughput-only rerun right after the full run of that day (\`BENCH_ONLY=throughput\`, 5 runs, same build): closer /
+bare got 0.75 (runs 0.64-0.93), against 0.88 in the full run.
+
+Measured later on 2026-11-22, to find what is left:
+- Each part of a close switched on alone (\`npx tsc -p tsconfig.bench.json && node dist/bench/costs.js\`; one
+  process against a throwaway Redis; medians of 5 runs, µs of CPU per job). Queue side, 10,000 jobs enqueued and
+  then completed by a processor that does nothing:
+
+  | jobs | CPU µs per job, that process (runs) | Redis CPU µs per job |
+  |---|---|---|
+  | bare job (as the bare worker) | 212 (230, 212, 212, 219, 204) | 187 |
+  | closer's job and worker settings | 254 (264, 221, 263, 254, 218) | 238 |
+  | … without deduplication ids | 228 (239, 220, 219, 252, 228) | 208 |
+  | … without retention by age | 252 (258, 247, 225, 254, 252) | 229 |
+  | … with the batch mark | 312 (308, 312, 285, 318, 328) | 260 |
+
+  Client side, 10,000 closes against the Peach simulator, 10 at a time:
+
+  | request made with | CPU µs per close, that process (runs) | Redis CPU µs per close |
+  |---|---|---|
+  | got as the bare worker sets it up | 697 (743, 755, 692, 678, 697) | 1 |
+  | got as closer sets it up (timeout, agents, no redirects) | 701 (751, 701, 706, 608, 660) | 1 |
+  | closer's Peach client (answer checked and parsed) | 704 (703, 704, 783, 667, 708) | 1 |
+  | … with the rate limiter at 1,000,000/s | 703 (727, 697, 710, 703, 636) | 44 |
+  | … and the Prometheus updates of a close | 699 (699, 637, 702, 757, 563) | 35 |
+
+  So the client side costs what got costs (closer's layers are inside the runs' spread), the rate limiter adds
+  35-44 µs of Redis CPU per close (a lease check every few closes, the lapsed sends' removal, the rare
+  correction), and the queue side is where closer pays: its job settings (deduplication ids most of it) about
+  40 µs in the process and 50 µs in Redis, the batch mark about 60 µs and 20 µs more. Together about 0.1 ms of
+  process CPU and 0.1 ms of Redis CPU per close, on a host whose two cores the worker, Redis, the simulator and the
+  benchmark share; these are the features (a close never enqueued twice, a batch report that counts every
+  completed job, a limit never exceeded), not overhead to cut.
+- Holding back the worker connection's writes until the tick's promise callbacks had run (\`socket.cork()\`), so
+  the batch mark and BullMQ's completion of the job would leave in one write: strace showed them in one
+  \`writev\`, but an A/B of 8 interleaved runs gave closer 845 closes/s with it and 839 without (medians), closer /
+  bare got 0.84 both ways. In a worker whose processor does nothing it cut the rate from about 5,500 to 3,700
+  jobs/s: the ten jobs' completions then leave together and the worker runs in lockstep with Redis. Dropped.
+With today's three measurements before this report's run (0.88, 0.75, 0.84), the ratio on this host sits between
+about 0.75 and 0.9 from one measurement to the next; this report's run gives ${fmt(median(throughput.ratios), 2)} over
+${THROUGHPUT_REPS} runs.
 
 ## 2. Rate-limit precision: three worker processes, one account at 50/s (backlog 600) and one at 5/s (backlog 60)
 
