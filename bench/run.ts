@@ -444,14 +444,14 @@ Measured later on 2026-11-22, to find what is left:
   correction), and the queue side is where closer pays: its job settings (deduplication ids most of it) about
   40 µs in the process and 50 µs in Redis, the batch mark about 60 µs and 20 µs more. Together about 0.1 ms of
   process CPU and 0.1 ms of Redis CPU per close, on a host whose two cores the worker, Redis, the simulator and the
-  benchmark share; these are the features (a close never enqueued twice, a batch report that counts every
-  completed job, a limit never exceeded), not overhead to cut.
+  benchmark share. That is the price of the features: a close never enqueued twice, a batch report that counts
+  every completed job, a limit never exceeded.
 - Holding back the worker connection's writes until the tick's promise callbacks had run (\`socket.cork()\`), so
   the batch mark and BullMQ's completion of the job would leave in one write: strace showed them in one
   \`writev\`, but an A/B of 8 interleaved runs gave closer 845 closes/s with it and 839 without (medians), closer /
   bare got 0.84 both ways. In a worker whose processor does nothing it cut the rate from about 5,500 to 3,700
   jobs/s: the ten jobs' completions then leave together and the worker runs in lockstep with Redis. Dropped.
-With today's three measurements before this report's run (0.88, 0.75, 0.84), the ratio on this host sits between
+With the three measurements before this report's run (0.88, 0.75, 0.84), the ratio on this host sits between
 about 0.75 and 0.9 from one measurement to the next; this report's run gives ${fmt(median(throughput.ratios), 2)} over
 ${THROUGHPUT_REPS} runs.
 
