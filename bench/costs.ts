@@ -18,32 +18,23 @@ import { keyNames } from '../src/queues/names.js';
 import { createAccountRateLimiter } from '../src/rate-limit/account-rate-limiter.js';
 import { createBatchMarks } from '../src/worker/batch-marks.js';
 import { startRedis } from '../test/helpers/redis-server.js';
+import { median, ownCpuMs, redisCpuMs } from './measures.js';
 import { startSimulator } from './processes.js';
 
 const N = Number(process.env.COSTS_N ?? 10_000);
 const RUNS = Number(process.env.COSTS_RUNS ?? 5);
 const CONCURRENCY = 10;
 const KEY = 'bench-key';
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-const ownCpuUs = () => {
-  const { user, system } = process.cpuUsage();
-  return user + system;
-};
 
 const redisServer = await startRedis();
 const admin = new Redis(redisServer.url);
-const redisCpuUs = async () => {
-  const info = await admin.info('cpu');
-  const seconds = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? NaN);
-  return (seconds('used_cpu_user') + seconds('used_cpu_sys')) * 1e6;
-};
 
 type Cost = { ownUs: number; redisUs: number };
 /** CPU per item of `run`, in this process and in Redis. */
 async function measure(run: () => Promise<void>): Promise<Cost> {
-  const [own, redis] = [ownCpuUs(), await redisCpuUs()];
+  const [own, redis] = [ownCpuMs(), await redisCpuMs(admin)];
   await run();
-  return { ownUs: (ownCpuUs() - own) / N, redisUs: ((await redisCpuUs()) - redis) / N };
+  return { ownUs: ((ownCpuMs() - own) * 1000) / N, redisUs: (((await redisCpuMs(admin)) - redis) * 1000) / N };
 }
 
 // ---- queue side: enqueue and complete N jobs with a processor that does nothing (or only the batch mark) ----

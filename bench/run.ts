@@ -12,6 +12,7 @@ import { createLogger } from '../src/logger.js';
 import { createProducer, type Producer } from '../src/producer/producer.js';
 import { startApi, type ApiRuntime } from '../src/runtime/start-api.js';
 import { startRedis } from '../test/helpers/redis-server.js';
+import { median, ownCpuMs, redisCpuMs } from './measures.js';
 import { cpuMs, rssBytes, startBareWorker, startCloserWorker, startSimulator, type Child } from './processes.js';
 
 const REPS = 3;
@@ -20,7 +21,6 @@ const only = process.env.BENCH_ONLY;
 const runs = (section: string) => only === undefined || only === section;
 const KEY = 'bench-key';
 const logger = createLogger({ level: 'silent' });
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 async function until(check: () => Promise<boolean>, everyMs = 20): Promise<void> {
   while (!(await check())) await sleep(everyMs);
@@ -79,16 +79,6 @@ const take = (count: number) => {
 };
 
 type Throughput = { rate: number; workerCpuMsPerClose: number; redisCpuMsPerClose: number; producerCpuMsPerClose: number; redisPerClose: Record<string, number> };
-/** Redis's own CPU time so far (user + system), in ms. */
-const redisCpuMs = async () => {
-  const info = await admin.info('cpu');
-  const seconds = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? NaN);
-  return (seconds('used_cpu_user') + seconds('used_cpu_sys')) * 1000;
-};
-const ownCpuMs = () => {
-  const { user, system } = process.cpuUsage();
-  return (user + system) / 1000;
-};
 const readText = (path: string) => readFileSync(path, 'utf8');
 
 /**
@@ -100,13 +90,13 @@ const readText = (path: string) => readFileSync(path, 'utf8');
 async function measureThroughput(worker: Child, run: () => Promise<void>): Promise<Throughput> {
   await admin.config('RESETSTAT');
   const cpuBefore = cpuMs(worker.child.pid!, readText);
-  const redisBefore = await redisCpuMs();
+  const redisBefore = await redisCpuMs(admin);
   const ownBefore = ownCpuMs();
   const started = performance.now();
   await run();
   const rate = THROUGHPUT_N / ((performance.now() - started) / 1000);
   const producerCpuMsPerClose = (ownCpuMs() - ownBefore) / THROUGHPUT_N;
-  const redisCpuMsPerClose = ((await redisCpuMs()) - redisBefore) / THROUGHPUT_N;
+  const redisCpuMsPerClose = ((await redisCpuMs(admin)) - redisBefore) / THROUGHPUT_N;
   const workerCpuMsPerClose = (cpuMs(worker.child.pid!, readText) - cpuBefore) / THROUGHPUT_N;
   const redisPerClose: Record<string, number> = {};
   for (const [, name, calls] of (await admin.info('commandstats')).matchAll(/cmdstat_([a-z|]+):calls=(\d+)/g)) {

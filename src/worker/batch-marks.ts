@@ -37,11 +37,11 @@ export function createBatchMarks(batches: Pick<BatchStore, 'markCompleted'>, log
   const inFlight = new Set<Promise<void>>();
   let draining = false;
 
-  async function untilLanded(first: Promise<void>, mark: () => Promise<void>, ids: MarkIds): Promise<void> {
-    let attempt = first;
+  /** The first attempt is sent before this returns its promise: an async function runs up to its first await at once. */
+  async function untilLanded(mark: () => Promise<void>, ids: MarkIds): Promise<void> {
     for (let waitMs = FIRST_RETRY_MS; ; waitMs = Math.min(waitMs * 2, LONGEST_RETRY_MS)) {
       try {
-        await attempt;
+        await mark();
         return;
       } catch (error) {
         if (draining) {
@@ -50,7 +50,6 @@ export function createBatchMarks(batches: Pick<BatchStore, 'markCompleted'>, log
         }
         logger.warn({ err: error, ...ids, retryInMs: waitMs }, 'batch mark refused; sending it again');
         await sleep(waitMs);
-        attempt = mark();
       }
     }
   }
@@ -58,7 +57,7 @@ export function createBatchMarks(batches: Pick<BatchStore, 'markCompleted'>, log
   return {
     completed(ids, options) {
       const mark = () => batches.markCompleted(ids.batchId, ids.jobId, options);
-      const landed: Promise<void> = untilLanded(mark(), mark, ids).finally(() => inFlight.delete(landed));
+      const landed: Promise<void> = untilLanded(mark, ids).finally(() => inFlight.delete(landed));
       inFlight.add(landed);
     },
     async drain() {

@@ -16,7 +16,7 @@ function capturingLogger() {
 const storeRunning = (mark: (jobId: string) => Promise<void>) => ({ markCompleted: (_batchId: string, jobId: string) => mark(jobId) });
 
 describe('batch marks', () => {
-  it('sends the mark before send returns, so it goes out ahead of the job completion', () => {
+  it('sends the mark before completed() returns, so it goes out ahead of the job completion', () => {
     let calls = 0;
     const marks = createBatchMarks(
       storeRunning(async () => {
