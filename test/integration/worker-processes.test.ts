@@ -40,36 +40,62 @@ function start(config: Config): WorkerProcess {
 
 const closeAll = (producer: Producer, ids: number[]) => producer.close({ account: 'peach', conversations: ids.map((conversationId) => ({ conversationId })) });
 
+/** 600 closes at 20/s through three worker processes, against a simulator in a process of its own. */
+async function threeWorkersAt20PerSecond() {
+  // The provider runs in a process of its own, so its clock is not the test runner's busy event loop,
+  // and it enforces the same limit: any overshoot would also show up as a 429.
+  const sim = await startSimulatorProcess({ credentials: KEY, rateLimit: { limit: 20, windowMs: 1_000 } }, 600);
+  const config = testConfig(server.url, [{ ...peachAccount(sim.url, KEY), rateLimit: rate('20/s') }]);
+  const producer = createProducer(config);
+  try {
+    await waitUntil(async () => (await producer.readiness()).ready, { what: 'redis' });
+    const workers = [start(config), start(config), start(config)];
+    await Promise.all(workers.map((w) => w.started));
+    const { batchId } = await closeAll(producer, sim.ids);
+    const report = await waitUntil(async () => {
+      const r = await producer.batch(batchId);
+      return r.done ? r : undefined;
+    }, { timeoutMs: 60_000, what: 'batch of 600' });
+    expect(report).toMatchObject({ total: 600, completed: 600, deadLettered: 0 });
+    const stats = await sim.stats(1_000);
+    const workersExited: (number | null)[] = [];
+    for (const worker of workers) {
+      worker.child.kill('SIGTERM');
+      workersExited.push(await worker.exited());
+    }
+    const seconds = (stats.lastAt - stats.firstAt) / 1_000;
+    const outcome = {
+      count: stats.count,
+      distinctPaths: stats.distinctPaths,
+      statuses: stats.statuses,
+      others: stats.others,
+      closed: stats.closed,
+      maxInWindow: stats.maxInWindow <= 20 ? 'at most 20' : `${stats.maxInWindow} (simulator stalled up to ${stats.longestStallMs} ms)`,
+      span: seconds <= 600 / (0.95 * 20) ? 'within 31.6 s' : seconds,
+      workersExited,
+    };
+    return { stats, outcome };
+  } finally {
+    await producer.dispose();
+    await sim.stop();
+  }
+}
+
 describe('worker processes on one Redis', () => {
   it('three processes never exceed 20/s in any sliding second, get no 429 and run at >= 95% of the rate', async () => {
-    // The provider runs in a process of its own, so its clock is not the test runner's busy event loop,
-    // and it enforces the same limit: any overshoot would also show up as a 429.
-    const sim = await startSimulatorProcess({ credentials: KEY, rateLimit: { limit: 20, windowMs: 1_000 } }, 600);
-    const config = testConfig(server.url, [{ ...peachAccount(sim.url, KEY), rateLimit: rate('20/s') }]);
-    const producer = createProducer(config);
-    try {
-      await waitUntil(async () => (await producer.readiness()).ready, { what: 'redis' });
-      const workers = [start(config), start(config), start(config)];
-      await Promise.all(workers.map((w) => w.started));
-      const { batchId } = await closeAll(producer, sim.ids);
-      const report = await waitUntil(async () => {
-        const r = await producer.batch(batchId);
-        return r.done ? r : undefined;
-      }, { timeoutMs: 60_000, what: 'batch of 600' });
-      expect(report).toMatchObject({ total: 600, completed: 600, deadLettered: 0 });
-
-      const stats = await sim.stats(1_000);
+    // The simulator stamps requests on its own event loop. Stalled longer than the limiter's margin for jitter
+    // (25 ms at 20/s), it stamps requests that waited as if they came together: such a run cannot tell an
+    // overshoot from a stalled instrument, so it is run again. A run whose instrument kept time must be clean.
+    const marginMs = 25;
+    for (let attempt = 1; ; attempt += 1) {
+      const { stats, outcome } = await threeWorkersAt20PerSecond();
+      const clean = stats.maxInWindow <= 20 && stats.others.length === 0;
+      if (!clean && stats.longestStallMs > marginMs && attempt < 3) {
+        process.stderr.write(`attempt ${attempt}: simulator stalled ${stats.longestStallMs} ms and saw ${stats.maxInWindow} in a second; running again\n`);
+        continue;
+      }
       // One object, so a failure prints the whole picture (the most in a second, the odd requests) at once.
-      const seconds = (stats.lastAt - stats.firstAt) / 1_000;
-      expect({
-        count: stats.count,
-        distinctPaths: stats.distinctPaths,
-        statuses: stats.statuses,
-        others: stats.others,
-        closed: stats.closed,
-        maxInWindow: stats.maxInWindow <= 20 ? 'at most 20' : `${stats.maxInWindow} (simulator stalled up to ${stats.longestStallMs} ms)`,
-        span: seconds <= 600 / (0.95 * 20) ? 'within 31.6 s' : seconds,
-      }).toEqual({
+      expect(outcome).toEqual({
         count: 600,
         distinctPaths: 600,
         statuses: { 200: 600 },
@@ -77,16 +103,11 @@ describe('worker processes on one Redis', () => {
         closed: 600,
         maxInWindow: 'at most 20',
         span: 'within 31.6 s',
+        workersExited: [0, 0, 0],
       });
-      for (const worker of workers) {
-        worker.child.kill('SIGTERM');
-        expect(await worker.exited()).toBe(0);
-      }
-    } finally {
-      await producer.dispose();
-      await sim.stop();
+      return;
     }
-  }, 90_000);
+  }, 240_000);
 
   it('a worker killed with SIGKILL mid-batch loses nothing once one is restarted', async () => {
     const { sim, config, producer } = await setUp('400/s', { latencyMs: 5 }, { lockDurationMs: 2_000, reconcileEveryMs: 1_000 });

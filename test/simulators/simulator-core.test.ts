@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
 import { RequestLog } from '../../src/simulators/core/request-log.js';
 import { retryAfterHeader } from '../../src/simulators/core/responses.js';
 import { RouteTable } from '../../src/simulators/core/route-table.js';
@@ -12,51 +13,75 @@ function manualClock(start = 1_000_000): { now: () => number; advance: (ms: numb
   return { now: () => current, advance: (ms) => (current += ms) };
 }
 
+const at = (receivedAt: number) => recordedRequest({ receivedAt });
+
 describe('SlidingWindowLimiter', () => {
   it('admits `limit` requests per window and tells how long until the next one fits', () => {
     const clock = manualClock();
-    const limiter = new SlidingWindowLimiter(2, 1000, clock.now);
-    expect(limiter.tryAcquire()).toEqual({ allowed: true });
+    const limiter = new SlidingWindowLimiter(2, 1000);
+    expect(limiter.tryAcquire(clock.now())).toEqual({ allowed: true });
     clock.advance(300);
-    expect(limiter.tryAcquire()).toEqual({ allowed: true });
+    expect(limiter.tryAcquire(clock.now())).toEqual({ allowed: true });
     clock.advance(100);
     // The first acceptance (t=0) leaves the window at t=1000, 600 ms from now.
-    expect(limiter.tryAcquire()).toEqual({ allowed: false, retryAfterMs: 600 });
+    expect(limiter.tryAcquire(clock.now())).toEqual({ allowed: false, retryAfterMs: 600 });
     clock.advance(599);
-    expect(limiter.tryAcquire()).toEqual({ allowed: false, retryAfterMs: 1 });
+    expect(limiter.tryAcquire(clock.now())).toEqual({ allowed: false, retryAfterMs: 1 });
     clock.advance(1);
-    expect(limiter.tryAcquire()).toEqual({ allowed: true });
+    expect(limiter.tryAcquire(clock.now())).toEqual({ allowed: true });
     // Now t=1000: the accepted ones are at 300 and 1000; the next slot opens at 1300.
-    expect(limiter.tryAcquire()).toEqual({ allowed: false, retryAfterMs: 300 });
+    expect(limiter.tryAcquire(clock.now())).toEqual({ allowed: false, retryAfterMs: 300 });
   });
 
   it('does not count rejected requests against the window', () => {
     const clock = manualClock();
-    const limiter = new SlidingWindowLimiter(1, 1000, clock.now);
-    expect(limiter.tryAcquire().allowed).toBe(true);
+    const limiter = new SlidingWindowLimiter(1, 1000);
+    expect(limiter.tryAcquire(clock.now()).allowed).toBe(true);
     for (let i = 0; i < 5; i += 1) {
       clock.advance(100);
-      expect(limiter.tryAcquire().allowed).toBe(false);
+      expect(limiter.tryAcquire(clock.now()).allowed).toBe(false);
     }
     clock.advance(500); // t = 1000: only the single acceptance at t = 0 ever counted
-    expect(limiter.tryAcquire().allowed).toBe(true);
+    expect(limiter.tryAcquire(clock.now()).allowed).toBe(true);
   });
 
   it('can be turned off and lowered at runtime', () => {
     const clock = manualClock();
-    const limiter = new SlidingWindowLimiter(null, 1000, clock.now);
-    for (let i = 0; i < 10; i += 1) expect(limiter.tryAcquire().allowed).toBe(true);
+    const limiter = new SlidingWindowLimiter(null, 1000);
+    for (let i = 0; i < 10; i += 1) expect(limiter.tryAcquire(clock.now()).allowed).toBe(true);
     limiter.configure(3);
     // Ten acceptances are still in the window: the 8th oldest must leave before a fourth fits.
-    expect(limiter.tryAcquire()).toEqual({ allowed: false, retryAfterMs: 1000 });
+    expect(limiter.tryAcquire(clock.now())).toEqual({ allowed: false, retryAfterMs: 1000 });
     limiter.configure(0);
-    expect(limiter.tryAcquire().allowed).toBe(false);
+    expect(limiter.tryAcquire(clock.now()).allowed).toBe(false);
+  });
+
+  it('agrees with RequestLog.maxInWindow on the same stamps: accepted ones never exceed the limit, every refusal is explained', () => {
+    // Gaps that divide the window land requests exactly on a window's edge; fractional ones probe rounding.
+    const gap = fc.oneof(fc.constantFrom(0, 125, 250, 500, 1_000), fc.integer({ min: 0, max: 1_200 }), fc.double({ min: 0, max: 1_200, noNaN: true }));
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 5 }), fc.array(gap, { minLength: 1, maxLength: 60 }), (limit, gaps) => {
+        const limiter = new SlidingWindowLimiter(limit, 1000);
+        const accepted = new RequestLog();
+        let now = 1_000_000;
+        for (const ms of gaps) {
+          now += ms;
+          if (limiter.tryAcquire(now).allowed) {
+            accepted.record(at(now));
+            expect(accepted.maxInWindow(1000)).toBeLessThanOrEqual(limit);
+          } else {
+            // The refused request and the accepted ones before it fill some window past the limit.
+            const withRefused = new RequestLog();
+            for (const request of [...accepted.all(), at(now)]) withRefused.record(request);
+            expect(withRefused.maxInWindow(1000)).toBe(limit + 1);
+          }
+        }
+      }),
+    );
   });
 });
 
 describe('RequestLog.maxInWindow', () => {
-  const at = (receivedAt: number) => recordedRequest({ receivedAt });
-
   it('finds the busiest half-open window [t, t + windowMs)', () => {
     const log = new RequestLog();
     for (const time of [0, 100, 999, 1000, 1500, 1999, 2000, 2001]) log.record(at(time));

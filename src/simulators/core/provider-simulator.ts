@@ -89,10 +89,12 @@ export abstract class ProviderSimulator {
   protected abstract malformedJsonResponse(request: SimRequest): SimResponse;
 
   private async serve(message: IncomingMessage, response: ServerResponse): Promise<void> {
-    // Sub-millisecond, so maxInWindow cannot hide a request that is 0.9 ms inside a window.
-    const receivedAt = performance.timeOrigin + performance.now();
     const request = await readIncomingRequest(message);
-    const answer = this.decide(request);
+    // One reading, taken once the body is in, both judges the request against the rate limit and
+    // is recorded: the limiter then sees requests in the order of their stamps, and its 429s agree
+    // with maxInWindow. Sub-millisecond, so maxInWindow cannot hide a request 0.9 ms inside a window.
+    const receivedAt = performance.timeOrigin + performance.now();
+    const answer = this.decide(request, receivedAt);
     this.log.record(recordOf(request, answer.status, receivedAt));
     const holdMs = this.faults.takeDelayMs();
     if (holdMs > 0) {
@@ -105,7 +107,7 @@ export abstract class ProviderSimulator {
     send(response, answer);
   }
 
-  private decide(request: ReadRequest): SimResponse {
+  private decide(request: ReadRequest, receivedAt: number): SimResponse {
     const route = this.routes.match(request);
     const fault = this.faults.takeFault(route?.targets ?? []);
     if (fault) {
@@ -113,7 +115,7 @@ export abstract class ProviderSimulator {
         ? this.rateLimitedResponse(fault.retryAfterMs)
         : this.errorResponse(fault.status, request);
     }
-    const admission = this.limiter.tryAcquire();
+    const admission = this.limiter.tryAcquire(receivedAt);
     if (!admission.allowed) return this.rateLimitedResponse(admission.retryAfterMs);
     if (request.tooLarge) return this.errorResponse(413, request);
     if (!route) return this.errorResponse(404, request);

@@ -5,6 +5,11 @@ export type AdmissionResult = { readonly allowed: true } | { readonly allowed: f
  * accepted when fewer than `limit` accepted requests fall in (t - windowMs, t].
  * Rejected requests do not count, so a client that backs off is not punished
  * for the 429s it received.
+ *
+ * The caller passes each request's time: the simulator judges a request by the
+ * same sub-millisecond stamp it records, so its 429s and the request log's
+ * `maxInWindow` agree. (It once judged by a second, whole-millisecond reading
+ * of `Date.now()`, and answered a 429 that the log's stamps did not explain.)
  */
 export class SlidingWindowLimiter {
   /** Acceptance times, oldest first, from index `head` on (expired ones are skipped, then compacted in bulk). */
@@ -14,7 +19,6 @@ export class SlidingWindowLimiter {
   constructor(
     private limit: number | null,
     private windowMs: number,
-    private readonly now: () => number = Date.now,
   ) {}
 
   /** Changes the limit (null turns limiting off); acceptances already in the window still count. */
@@ -23,8 +27,8 @@ export class SlidingWindowLimiter {
     this.windowMs = windowMs;
   }
 
-  tryAcquire(): AdmissionResult {
-    const now = this.now();
+  /** Judges a request arriving at `now` (ms, fractions allowed; never earlier than the last call's). */
+  tryAcquire(now: number): AdmissionResult {
     this.forgetBefore(now - this.windowMs);
     // Acceptances are tracked even while limiting is off, so a limit switched
     // on at runtime sees the traffic already in the window, as a provider would.
