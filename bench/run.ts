@@ -441,9 +441,32 @@ Measured later on 2026-11-22, to find what is left:
   \`writev\`, but an A/B of 8 interleaved runs gave closer 845 closes/s with it and 839 without (medians), closer /
   bare got 0.84 both ways. In a worker whose processor does nothing it cut the rate from about 5,500 to 3,700
   jobs/s: the ten jobs' completions then leave together and the worker runs in lockstep with Redis. Dropped.
-With the three measurements before this report's run (0.88, 0.75, 0.84), the ratio on this host sits between
-about 0.75 and 0.9 from one measurement to the next; this report's run gives ${fmt(median(throughput.ratios), 2)} over
-${THROUGHPUT_REPS} runs.
+The two full runs before this report's gave 0.88 and 0.86, and throughput-only reruns 0.75 and 0.84, with closer at
+840-1,090 closes/s; on the day of the 0.86 a plain CPU loop took 955-1,415 ms on the idle machine. This report's run
+(${fmt(median(throughput.ratios), 2)} over ${THROUGHPUT_REPS} runs) is from a day when the loop took 468-499 ms.
+
+Measured on that faster day (2026-11-22, later), with experiment builds that switch one part off by an environment
+variable, \`BENCH_ONLY=throughput\`, one run each, the variants interleaved, two rounds:
+
+| closer worker | closer / bare got | closer's worker CPU per close (ms) |
+|---|---|---|
+| as shipped | 0.81, 0.85 | 0.400, 0.418 |
+| without the rate limiter | 0.85, 0.87 | 0.386, 0.390 |
+| without the Prometheus updates of a close | 0.77, 0.83 | 0.414, 0.382 |
+| without both | 0.92, 0.91 | 0.364, 0.370 |
+
+The bare got worker used 0.300-0.346 ms per close in the same runs. A CPU profile of one run (\`BENCH_PROF\`, 15,000
+closes per worker, warm-up included) puts the CPU of closer's own code, with what it calls at once, at: got's
+request 38 µs per close (the bare worker's whole processor, its got request included, 28), the batch mark's command 32 µs (19 of them in the socket write), the
+limiter's lease checks 7 µs and its removals of lapsed sends 4 µs, the Prometheus updates about 5 µs, parsing the
+answer 3 µs; garbage collection took 72 µs per close against the bare worker's 59.
+Holding back the writes again (\`socket.cork()\` until the tick's promise callbacks ran, so the mark and the job's
+completion leave in one write), 3 + 3 interleaved runs: closer / bare got 0.86, 0.77, 0.82 with it and 0.82, 0.80,
+0.78 without; closer's worker CPU 0.39-0.40 ms per close either way. Most likely a write's cost is waking Redis,
+which the completion's write, right after the mark's, then pays instead. Dropped again.
+So on a fast host the 0.85 target is missed by the limiter's and the metrics' per-close work more than by the batch
+mark. Not yet tried: removing lapsed sends inside the next lease check instead of with a command of their own, and
+counting metric updates in the process and handing them to prom-client when it is scraped.
 
 ## 2. Rate-limit precision: three worker processes, one account at 50/s (backlog 600) and one at 5/s (backlog 60)
 
