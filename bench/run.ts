@@ -478,7 +478,11 @@ request of every earlier run (up to 315,000, headers and bodies included), and i
 closer's rate fell after the first of its 7 runs (2,536 closes/s, then 2,007-2,280; ratio 0.88, then 0.71-0.78).
 A throughput-only run of 7 with the change: closer 2,229-2,450 closes/s, bare got 2,827-3,147, ratio 0.82
 (0.75-0.86). The full run of this report has the change too and closer's first run is again its fastest (2,548,
-then 1,975-2,320), so the log was not the only cause of that drift; what else grows from run to run is not found yet.
+then 1,975-2,320), so the log was not the only cause of that fall, if it is more than noise: neither throughput-only
+run of 7 shows one, with the log cleared alone (above) or with Redis emptied before each path's run as well
+(\`FLUSHALL\`, not kept: closer 2,079-2,423 closes/s, ratio 0.77, 0.73-0.88). Single runs of the shipped build, each
+in a throughput-only process of its own, gave 0.78-0.89 that day (median 0.815 over 7): the spread between runs is
+as wide as the gap to the target.
 
 ## 2. Rate-limit precision: three worker processes, one account at 50/s (backlog 600) and one at 5/s (backlog 60)
 
