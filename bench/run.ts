@@ -448,7 +448,7 @@ Measured later on 2026-11-22, to find what is left:
   jobs/s: the ten jobs' completions then leave together and the worker runs in lockstep with Redis. Dropped.
 The two full runs on slower days gave 0.88 and 0.86, and throughput-only reruns 0.75 and 0.84, with closer at
 840-1,090 closes/s; on the day of the 0.86 a plain CPU loop took 955-1,415 ms on the idle machine. This report's run
-(${fmt(median(throughput.ratios), 2)} over ${THROUGHPUT_REPS} runs) and an earlier full run the same day (0.77, before the change below) are from a day when the loop took 468-499 ms.
+(${fmt(median(throughput.ratios), 2)} over ${THROUGHPUT_REPS} runs) and two earlier full runs the same day (0.77 both, before the change below) are from a day when the loop took 468-499 ms.
 
 Measured on that faster day (2026-11-22, later), with experiment builds that switch one part off by an environment
 variable, \`BENCH_ONLY=throughput\`, one run each, the variants interleaved, two rounds:
