@@ -74,7 +74,7 @@ async function runQueue(variant: QueueVariant): Promise<Cost> {
         worker = new Worker(
           'q',
           async (job) => {
-            if (variant.mark) marks.completed({ batchId: 'batch', jobId: job.id! }, { skipped: false });
+            if (variant.mark) await marks.completed({ batchId: 'batch', jobId: job.id! }, { skipped: false });
             return { outcome: 'closed', status: 200 };
           },
           {

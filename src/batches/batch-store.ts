@@ -32,7 +32,8 @@ export interface BatchStore {
   addJobs(batchId: string, jobIds: readonly string[]): Promise<void>;
   removeJobs(batchId: string, jobIds: readonly string[]): Promise<void>;
   addDuplicates(batchId: string, refKeys: readonly string[]): Promise<void>;
-  markCompleted(batchId: string, jobId: string, options?: { skipped?: boolean }): Promise<void>;
+  /** Several jobs of one batch in one round trip (a worker's closes that ended together). */
+  markCompleted(batchId: string, jobIds: readonly string[], options?: { skipped?: boolean }): Promise<void>;
   markDead(batchId: string, jobId: string): Promise<void>;
   unmarkDead(batchId: string, jobId: string): Promise<void>;
   get(batchId: string): Promise<BatchReport | undefined>;
@@ -49,22 +50,25 @@ return 1
 const CHUNK = 1_000;
 
 /**
- * Marks a job completed (and skipped) or dead, and refreshes every key of the
+ * Marks jobs completed (and skipped) or dead, and refreshes every key of the
  * batch's expiry, in one round trip. KEYS: batch, jobs, completed, dead,
- * duplicates, skipped. ARGV[1] job id, ARGV[2] ttl s, ARGV[3] 'completed' |
- * 'skipped' | 'dead'.
+ * duplicates, skipped. ARGV[1] ttl s, ARGV[2] 'completed' | 'skipped' |
+ * 'dead', ARGV[3...] job ids (at most MARK_CHUNK).
  */
 const MARK_SCRIPT = `
-if ARGV[3] == 'dead' then
-  redis.call('SADD', KEYS[4], ARGV[1])
+local ids = {unpack(ARGV, 3)}
+if ARGV[2] == 'dead' then
+  redis.call('SADD', KEYS[4], unpack(ids))
 else
-  redis.call('SADD', KEYS[3], ARGV[1])
-  redis.call('SREM', KEYS[4], ARGV[1])
-  if ARGV[3] == 'skipped' then redis.call('SADD', KEYS[6], ARGV[1]) end
+  redis.call('SADD', KEYS[3], unpack(ids))
+  redis.call('SREM', KEYS[4], unpack(ids))
+  if ARGV[2] == 'skipped' then redis.call('SADD', KEYS[6], unpack(ids)) end
 end
-for _, key in ipairs(KEYS) do redis.call('EXPIRE', key, ARGV[2]) end
+for _, key in ipairs(KEYS) do redis.call('EXPIRE', key, ARGV[1]) end
 return 1
 `;
+/** Job ids per mark script: far below Lua's limit on unpacked values (about 8,000). */
+const MARK_CHUNK = 1_000;
 
 type MarkScript = { closerMarkBatch(...args: (string | number)[]): Promise<number> };
 
@@ -79,7 +83,14 @@ export function createBatchStore(connection: Redis, keys: KeyNames): BatchStore 
     keys.batchDuplicates(batchId),
     keys.batchSkipped(batchId),
   ];
-  const mark = (batchId: string, jobId: string, how: 'completed' | 'skipped' | 'dead') => redis.closerMarkBatch(...allKeys(batchId), jobId, RETENTION_SECONDS, how);
+  async function mark(batchId: string, jobIds: readonly string[], how: 'completed' | 'skipped' | 'dead'): Promise<void> {
+    const marked: Promise<number>[] = [];
+    // Every chunk is sent before the first answer is awaited, so all of them reach Redis in this order at once.
+    for (let start = 0; start < jobIds.length; start += MARK_CHUNK) {
+      marked.push(redis.closerMarkBatch(...allKeys(batchId), RETENTION_SECONDS, how, ...jobIds.slice(start, start + MARK_CHUNK)));
+    }
+    await Promise.all(marked);
+  }
 
   async function addToSet(key: string, batchId: string, members: readonly string[]): Promise<void> {
     for (let start = 0; start < members.length; start += CHUNK) {
@@ -98,12 +109,8 @@ export function createBatchStore(connection: Redis, keys: KeyNames): BatchStore 
     async removeJobs(batchId, jobIds) {
       for (let start = 0; start < jobIds.length; start += CHUNK) await redis.srem(keys.batchJobs(batchId), ...jobIds.slice(start, start + CHUNK));
     },
-    async markCompleted(batchId, jobId, { skipped = false } = {}) {
-      await mark(batchId, jobId, skipped ? 'skipped' : 'completed');
-    },
-    async markDead(batchId, jobId) {
-      await mark(batchId, jobId, 'dead');
-    },
+    markCompleted: (batchId, jobIds, { skipped = false } = {}) => mark(batchId, jobIds, skipped ? 'skipped' : 'completed'),
+    markDead: (batchId, jobId) => mark(batchId, [jobId], 'dead'),
     async unmarkDead(batchId, jobId) {
       await redis.srem(keys.batchDead(batchId), jobId);
     },

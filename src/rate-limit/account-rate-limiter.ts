@@ -26,6 +26,8 @@ const LONGEST_HOLD_MS = 10_000;
  * is for, and skipping them saves a round trip on most requests.
  */
 const CORRECTION_SHARE = 0.25;
+/** Lapsed sends held for the next check before they are removed on their own. */
+const MOST_LAPSED_HELD = 100;
 
 export interface AccountRateLimiter {
   /** Resolves when one request may be sent now. Throws AccountBlockedError during a 429 pause, RateLimitDeferredError when the wait is long. */
@@ -37,7 +39,7 @@ export interface AccountRateLimiter {
 }
 
 type Scripts = {
-  closerReserve(key: string, log: string, spacingUs: number, longestHoldUs: number, windowUs: number, max: number, member: string, lease: number, leaseUs: number): Promise<[number, number, number]>;
+  closerReserve(key: string, log: string, spacingUs: number, longestHoldUs: number, windowUs: number, max: number, member: string, lease: number, leaseUs: number, ...lapsed: string[]): Promise<[number, number, number]>;
   closerSend(key: string, log: string, windowUs: number, max: number, member: string): Promise<[number, number]>;
   closerSentLate(log: string, member: string, delayUs: number): Promise<number>;
   closerBlocked(key: string): Promise<number>;
@@ -162,8 +164,23 @@ export function createAccountRateLimiter({ redis: connection, key, logKey, rate,
     };
   }
 
-  /** Sends that were recorded but will never leave come out of the log (best effort: left in, they only cost room). */
-  const release = (members: string[]) => void redis.zrem(logKey, ...members).catch(() => undefined);
+  /**
+   * Leased sends that lapsed: recorded in the log but never sent. They leave
+   * it with the next check: at full speed a command of their own cost half
+   * as much as the checks. Best effort: left in, they only cost room until
+   * they age out of the window, and only an account whose traffic stops
+   * leaves them there.
+   */
+  let lapsedMembers: string[] = [];
+  const release = (members: string[]) => {
+    lapsedMembers.push(...members);
+    if (lapsedMembers.length >= MOST_LAPSED_HELD) redis.zrem(logKey, ...takeLapsed()).catch(() => undefined);
+  };
+  const takeLapsed = () => {
+    const taken = lapsedMembers;
+    lapsedMembers = [];
+    return taken;
+  };
 
   /** A leased send that has not lapsed, if any; lapsed ones leave the log. */
   function takeLeased(asked: number): SendPermit | undefined {
@@ -183,7 +200,7 @@ export function createAccountRateLimiter({ redis: connection, key, logKey, rate,
    * refill nobody waits for) it joins the lease too.
    */
   function reserve(member: string, checkCalledAt: number, lease: 'rest' | 'all' = 'rest'): Promise<[number, number, number]> {
-    const answer = redis.closerReserve(key, logKey, spacingUs, LONGEST_HOLD_MS * 1000, windowUs, rate.max, member, leaseMax, leaseLifeUs).then((result) => {
+    const answer = redis.closerReserve(key, logKey, spacingUs, LONGEST_HOLD_MS * 1000, windowUs, rate.max, member, leaseMax, leaseLifeUs, ...takeLapsed()).then((result) => {
       const granted = result[0] === 3 ? result[2] : 0;
       // Stored before any waiting caller resumes, so they find it. The log holds `member` at the check, the others at the lease's end.
       const lapsesAt = checkCalledAt + leaseLifeUs / 1000;

@@ -50,12 +50,14 @@ end
  * does it all. Then it may grant a lease of up to ARGV[6] sends at once
  * (limited by the room in the window), taking as many slots of the schedule.
  * KEYS[1] hash, KEYS[2] send log; ARGV[1] spacing µs, ARGV[2] longest wait µs a caller may hold a slot for,
- * ARGV[3] log window µs, ARGV[4] max, ARGV[5] member, ARGV[6] most sends to grant, ARGV[7] µs a lease lasts.
+ * ARGV[3] log window µs, ARGV[4] max, ARGV[5] member, ARGV[6] most sends to grant, ARGV[7] µs a lease lasts,
+ * ARGV[8...] leased sends that lapsed, removed from the log first.
  * Returns {state, µs, granted}: 0 = slot reserved µs away (then SEND_SCRIPT); 1 = blocked by a 429 for µs;
  * 2 = the next slot is further than the longest wait (nothing reserved), come back in µs;
  * 3 = send now, `granted` sends recorded; 4 = slot taken but the window is full, SEND_SCRIPT again in µs.
  */
 export const RESERVE_SCRIPT = `${NOW}${SEND_CHECK}
+if #ARGV > 7 then redis.call('ZREM', KEYS[2], unpack(ARGV, 8)) end
 if blocked > now then return {1, blocked - now, 0} end
 local spacing = tonumber(ARGV[1])
 local slot = math.max(tonumber(redis.call('HGET', KEYS[1], 'tat') or '0'), now)

@@ -32,9 +32,8 @@ export function createCloseProcessor(deps: CloseProcessorDeps) {
     const logger = () => deps.logger.child({ jobId: job.id, batchId: job.data.batchId });
     const { ref, recheck, batchId } = job.data;
     const account = entry.account.id;
-    const mark = (skipped: boolean) => {
-      if (batchId) marks.completed({ batchId, jobId: job.id! }, { skipped });
-    };
+    // Awaited before returning: BullMQ completes the job once the processor returns, and the mark must be sent first.
+    const mark = (skipped: boolean) => (batchId ? marks.completed({ batchId, jobId: job.id! }, { skipped }) : undefined);
     const done = (outcome: CloseJobResult['outcome']) => {
       deps.metrics.closes.inc({ account, outcome });
       deps.metrics.enqueueToClose.observe({ account }, (Date.now() - job.timestamp) / 1000);
@@ -43,16 +42,18 @@ export function createCloseProcessor(deps: CloseProcessorDeps) {
       if (recheck) {
         const activity = await currentActivity(client, entry.account, ref, recheck);
         if (activity && Date.parse(activity) >= Date.parse(recheck.idleBefore)) {
-          mark(true);
+          const marked = mark(true);
           logger().info({ lastActivityAt: activity, idleBefore: recheck.idleBefore }, 'active again since the sweep: not closed');
           done('skipped_active');
+          await marked;
           return { outcome: 'skipped_active' };
         }
       }
       const result = await closer.close(ref);
-      mark(false);
+      const marked = mark(false);
       if (deps.logger.isLevelEnabled('debug')) logger().debug({ outcome: result.outcome }, 'closed');
       done(result.outcome);
+      await marked;
       return { outcome: result.outcome, status: result.status };
     } catch (error) {
       return failJob(error, job, token, { ...deps, logger: logger() });

@@ -19,6 +19,19 @@ function maxInWindow(times: number[], windowMs: number): number {
   return best;
 }
 
+/** Resolves once MONITOR has reported `name` (it reports commands after running them, on a connection of its own). */
+async function waitForCommand(monitor: Redis, seen: string[], name: string): Promise<void> {
+  if (seen.includes(name)) return;
+  await new Promise<void>((resolve) => {
+    const check = () => {
+      if (!seen.includes(name)) return;
+      monitor.off('monitor', check);
+      resolve();
+    };
+    monitor.on('monitor', check);
+  });
+}
+
 /** Waits for a permit and "sends" at once, noting the time. */
 async function sendOne(limiter: AccountRateLimiter, sent: number[]): Promise<void> {
   const permit = await limiter.acquire();
@@ -119,16 +132,30 @@ describe('account rate limiter (real Redis)', () => {
     expect(maxInWindow(sent, 100)).toBeLessThanOrEqual(1_000);
   });
 
-  it('takes the sends of a lapsed lease out of the log', async () => {
+  it('takes the sends of a lapsed lease out of the log with the next check, not with a command of their own', async () => {
     const account = randomUUID();
     const limiter = limiterFor(account, rate('100000/s'), 5);
     await limiter.acquire();
     expect(await sendLogSize(account)).toBe(5);
-    // A lease lasts a quarter of the 25 ms margin.
-    await sleep(20);
-    await limiter.acquire();
-    // The first send and the new lease's five; the four unused from the first lease are gone.
-    expect(await sendLogSize(account)).toBe(6);
+    // monitor() opens a connection of its own; the one it came from is closed with the others.
+    const watcher = new Redis(server.url);
+    connections.push(watcher);
+    const monitor = await watcher.monitor();
+    const commands: string[] = [];
+    monitor.on('monitor', (_time: string, args: string[], source: string) => {
+      if (source !== 'lua' && args[0] !== 'ping') commands.push(args[0]!.toLowerCase());
+    });
+    try {
+      // A lease lasts a quarter of the 25 ms margin.
+      await sleep(20);
+      await limiter.acquire();
+      // The first send and the new lease's five; the four unused from the first lease are gone.
+      expect(await sendLogSize(account)).toBe(6);
+      await waitForCommand(monitor, commands, 'zcard');
+      expect(commands).toEqual(['evalsha', 'zcard']);
+    } finally {
+      monitor.disconnect();
+    }
   });
 
   it('leases only where slots are dense: none at 250/s, a few at 1,000/s, the concurrency at 10,000/s', () => {

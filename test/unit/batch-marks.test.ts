@@ -7,66 +7,87 @@ const completed = { skipped: false };
 
 /** A logger whose lines can be read back. */
 function capturingLogger() {
-  const lines: { level: number; msg: string; batchId?: string; jobId?: string }[] = [];
+  const lines: { level: number; msg: string; batchId?: string; jobIds?: string[] }[] = [];
   const logger = createLogger({ level: 'info', destination: { write: (text: string) => void lines.push(JSON.parse(text)) } });
   return { logger, lines };
 }
 
-/** A batch store whose marks run `mark`, told which job each is for. */
-const storeRunning = (mark: (jobId: string) => Promise<void>) => ({ markCompleted: (_batchId: string, jobId: string) => mark(jobId) });
+type Call = { batchId: string; jobIds: readonly string[]; skipped: boolean };
+
+/** A batch store that records each mark command and answers it with `answer`. */
+function recordingStore(answer: (call: Call) => Promise<void> = async () => undefined) {
+  const calls: Call[] = [];
+  return {
+    calls,
+    markCompleted: (batchId: string, jobIds: readonly string[], options?: { skipped?: boolean }) => {
+      const call = { batchId, jobIds: [...jobIds], skipped: options?.skipped ?? false };
+      calls.push(call);
+      return answer(call);
+    },
+  };
+}
 
 describe('batch marks', () => {
-  it('sends the mark before completed() returns, so it goes out ahead of the job completion', () => {
-    let calls = 0;
-    const marks = createBatchMarks(
-      storeRunning(async () => {
-        calls += 1;
-      }),
-      capturingLogger().logger,
-    );
-    marks.completed(ids, completed);
-    expect(calls).toBe(1);
+  it('sends the mark before completed() resolves, so it goes out ahead of the job completion', async () => {
+    const store = recordingStore(() => new Promise<void>(() => undefined)); // Redis never answers
+    const marks = createBatchMarks(store, capturingLogger().logger);
+    await marks.completed(ids, completed);
+    expect(store.calls).toEqual([{ batchId: 'batch-1', jobIds: ['job-1'], skipped: false }]);
   });
 
-  it('sends a refused mark again until Redis takes it', async () => {
+  it('sends the marks of one turn of the event loop as one command per batch and kind', async () => {
+    const store = recordingStore();
+    const marks = createBatchMarks(store, capturingLogger().logger);
+    const sent = [
+      marks.completed({ batchId: 'a', jobId: '1' }, completed),
+      marks.completed({ batchId: 'b', jobId: '2' }, completed),
+      marks.completed({ batchId: 'a', jobId: '3' }, completed),
+      marks.completed({ batchId: 'a', jobId: '4' }, { skipped: true }),
+    ];
+    expect(store.calls).toEqual([]);
+    await Promise.all(sent);
+    expect(store.calls).toEqual([
+      { batchId: 'a', jobIds: ['1', '3'], skipped: false },
+      { batchId: 'b', jobIds: ['2'], skipped: false },
+      { batchId: 'a', jobIds: ['4'], skipped: true },
+    ]);
+    await marks.completed({ batchId: 'a', jobId: '5' }, completed);
+    expect(store.calls.at(-1)).toEqual({ batchId: 'a', jobIds: ['5'], skipped: false });
+  });
+
+  it('sends refused marks again until Redis takes them', async () => {
     const { logger, lines } = capturingLogger();
-    let calls = 0;
-    await new Promise<void>((landed) => {
-      const marks = createBatchMarks(
-        storeRunning(async () => {
-          calls += 1;
-          if (calls < 3) throw new Error('OOM command not allowed');
-          landed();
-        }),
-        logger,
-      );
-      marks.completed(ids, completed);
+    let landed!: () => void;
+    const allLanded = new Promise<void>((resolve) => (landed = resolve));
+    const store = recordingStore(async () => {
+      if (store.calls.length < 3) throw new Error('OOM command not allowed');
+      landed();
     });
-    expect(calls).toBe(3);
-    expect(lines.filter((line) => line.msg.startsWith('batch mark refused'))).toHaveLength(2);
-    expect(lines[0]).toMatchObject(ids);
+    const marks = createBatchMarks(store, logger);
+    await marks.completed(ids, completed);
+    await allLanded;
+    expect(store.calls).toHaveLength(3);
+    expect(lines.filter((line) => line.msg.startsWith('batch marks refused'))).toHaveLength(2);
+    expect(lines[0]).toMatchObject({ batchId: 'batch-1', jobIds: ['job-1'] });
   });
 
-  it('drain waits for the marks in flight, then logs a mark still refused as lost rather than retrying it', async () => {
+  it('drain sends what is queued, waits for the marks in flight, then logs marks still refused as lost rather than retrying them', async () => {
     const { logger, lines } = capturingLogger();
     let landed = false;
-    let refusals = 0;
     let release!: () => void;
-    const marks = createBatchMarks(
-      storeRunning(async (jobId) => {
-        if (jobId === 'slow') return new Promise<void>((resolve) => (release = resolve)).then(() => void (landed = true));
-        refusals += 1;
-        throw new Error('READONLY');
-      }),
-      logger,
-    );
-    marks.completed({ batchId: 'b', jobId: 'slow' }, completed);
-    marks.completed(ids, completed);
+    const store = recordingStore(async ({ batchId }) => {
+      if (batchId === 'slow') return new Promise<void>((resolve) => (release = resolve)).then(() => void (landed = true));
+      throw new Error('READONLY');
+    });
+    const marks = createBatchMarks(store, logger);
+    void marks.completed({ batchId: 'slow', jobId: 'first' }, completed);
+    void marks.completed(ids, completed);
     const drained = marks.drain();
+    await new Promise<void>((resolve) => setImmediate(resolve));
     release();
     await drained;
     expect(landed).toBe(true);
-    expect(refusals).toBe(1);
-    expect(lines.find((line) => line.msg.startsWith('batch mark lost'))).toMatchObject({ level: 50, ...ids });
+    expect(store.calls.filter((call) => call.batchId === 'batch-1')).toHaveLength(1);
+    expect(lines.find((line) => line.msg.startsWith('batch marks lost'))).toMatchObject({ level: 50, batchId: 'batch-1', jobIds: ['job-1'] });
   });
 });
