@@ -350,7 +350,7 @@ got / node:http: ${fmt(median(throughput.got.map((t) => t.rate)) / median(throug
 What limits it: the worker process: closes per second ≈ 1 / worker CPU per close, for every path (closer's worker
 used ${fmt(median(throughput.closer.map((t) => t.workerCpuMsPerClose)) * median(throughput.closer.map((t) => t.rate)) / 10)}% of one core, Redis ${fmt(median(throughput.closer.map((t) => t.redisCpuMsPerClose)) * median(throughput.closer.map((t) => t.rate)) / 10)}%). closer's worker spends ${fmt(median(throughput.closer.map((t) => t.workerCpuMsPerClose)) / median(throughput.got.map((t) => t.workerCpuMsPerClose)), 2)}× the bare worker's CPU per close, and
 Redis runs ${fmt(median(throughput.closer.map(redisCommands)), 0)} commands per close against ${fmt(median(throughput.got.map(redisCommands)), 0)}. Per close, closer does what the bare worker skips: the batch
-bookkeeping (one more Redis script), its rate limiter (at this limit one check per several closes, see below), a
+bookkeeping (one more Redis script, shared by the closes that end in one turn of the event loop), its rate limiter (at this limit one check per several closes, see below), a
 correction for the few requests that left late, four Prometheus series, parsing and classifying the provider's
 answer; its enqueue goes through HTTP, validation, deduplication keys and the batch sets (the "enqueue side"
 column, in the benchmark process). On a machine where Redis and the provider are elsewhere, the extra scripts
@@ -371,7 +371,8 @@ close was 1.15 ms (median) before the change and 1.15 ms after; the fewer Redis 
 where the same path's speed swings by 2× between runs of one minute. The ratio ranged 0.54-1.04 before and
 0.36-0.75 after: on this host it cannot tell a 5% change from noise.
 
-Tried and dropped (3 runs each, no gain beyond this machine's noise): coalescing the batch marks of one tick into one pipeline, giving BullMQ its own
+Tried and dropped (3 runs each, no gain beyond this machine's noise): putting the batch marks of one tick into one pipeline (one
+command each still; gathering them into one command came later, below), giving BullMQ its own
 Redis connection, dropping got's timeout. Without the rate limiter and the batch bookkeeping at all (a build made
 for the experiment, Xeon host) the cold worker's CPU per close fell from 0.64 to 0.59 ms; the rest is spread thin: garbage
 collection (15-19% of either worker's CPU), got's request building, the same in both, and the Prometheus updates
@@ -447,8 +448,8 @@ Measured later on 2026-11-22, to find what is left:
   bare got 0.84 both ways. In a worker whose processor does nothing it cut the rate from about 5,500 to 3,700
   jobs/s: the ten jobs' completions then leave together and the worker runs in lockstep with Redis. Dropped.
 The two full runs on slower days gave 0.88 and 0.86, and throughput-only reruns 0.75 and 0.84, with closer at
-840-1,090 closes/s; on the day of the 0.86 a plain CPU loop took 955-1,415 ms on the idle machine. This report's run
-(${fmt(median(throughput.ratios), 2)} over ${THROUGHPUT_REPS} runs) and two earlier full runs the same day (0.77 both, before the change below) are from a day when the loop took 468-499 ms.
+840-1,090 closes/s; on the day of the 0.86 a plain CPU loop took 955-1,415 ms on the idle machine. Three full
+runs on 2026-11-22 (0.77, 0.77 and 0.80, the last one with the simulator change below) are from a day when the loop took 468-499 ms.
 
 Measured on that faster day (2026-11-22, later), with experiment builds that switch one part off by an environment
 variable, \`BENCH_ONLY=throughput\`, one run each, the variants interleaved, two rounds:
@@ -471,8 +472,7 @@ completion leave in one write), 3 + 3 interleaved runs: closer / bare got 0.86, 
 which the completion's write, right after the mark's, then pays instead. Dropped again.
 So on a fast host the part whose removal closes most of the gap is the rate limiter's per-close work. The
 Prometheus updates cost 0.2-0.4 µs each in a loop of 2 million, so their row is mostly this host's noise. The batch
-mark cannot be switched off here (the benchmark waits on the batch report). Not yet tried: removing lapsed sends
-inside the next lease check instead of with a command of their own.
+mark cannot be switched off here (the benchmark waits on the batch report).
 Changed on that day: the throughput simulator's request log is cleared before each path's run. It kept every
 request of every earlier run (up to 315,000, headers and bodies included), and in the full run before this change
 closer's rate fell after the first of its 7 runs (2,536 closes/s, then 2,007-2,280; ratio 0.88, then 0.71-0.78).
@@ -483,6 +483,27 @@ run of 7 shows one, with the log cleared alone (above) or with Redis emptied bef
 (\`FLUSHALL\`, not kept: closer 2,079-2,423 closes/s, ratio 0.77, 0.73-0.88). Single runs of the shipped build, each
 in a throughput-only process of its own, gave 0.78-0.89 that day (median 0.815 over 7): the spread between runs is
 as wide as the gap to the target.
+
+Changed on 2026-11-22, last (an AMD EPYC host; a plain CPU loop took 600 ms that morning):
+- The worker gathers the batch marks of the closes whose answers it read in one turn of the event loop and sends
+  them as one script per batch, from \`setImmediate\` (after the poll phase; a microtask would run after each answer's
+  own callback and gather nothing). Each processor waits until that script is sent, not for Redis's answer, before
+  it returns, so the marks still reach Redis ahead of the jobs' completions (the \`MONITOR\` test). Three to four
+  closes share a mark at full speed: scripts per close 3.14 → 2.41.
+- Leased sends that lapse leave the send log with the next lease check (extra arguments of its script) instead of
+  with a ZREM of their own.
+Interleaved throughput-only runs (\`BENCH_ONLY=throughput BENCH_THROUGHPUT_RUNS=1\`, each in a process of its own; the
+old behaviour restored by an environment variable in an experiment build):
+
+| closer worker | closer / bare got, runs | median | closer's worker CPU / the bare got worker's, median |
+|---|---|---|---|
+| both changes (as shipped) | 0.97, 0.93, 0.86, 1.02, 0.96, 0.89, 0.79, 0.84, 0.89 | 0.89 | 1.09 |
+| neither (as before) | 1.03, 0.80, 0.75, 0.77, 0.94, 0.81, 0.93, 1.03, 0.79 | 0.81 | 1.22 |
+| marks one by one, lapsed sends with the check | 0.68, 0.73, 0.74, 0.69 | 0.71 | 1.42 |
+| marks gathered, lapsed sends by ZREM | 1.03, 0.83, 0.81, 0.88 | 0.86 | 1.13 |
+
+The gathered marks carry the gain; the rows of one change each (4 runs) are too few on this host to put a number on
+the lapsed sends' share. This report's run: ${fmt(median(throughput.ratios), 2)} over ${THROUGHPUT_REPS} runs.
 
 ## 2. Rate-limit precision: three worker processes, one account at 50/s (backlog 600) and one at 5/s (backlog 60)
 

@@ -27,7 +27,7 @@ export interface MarkIds {
  * so in its log.
  *
  * The closes whose answers a worker reads in one turn of the event loop are
- * marked by one script: at full speed a command per close was a tenth of the
+ * marked by one script: at full speed a command per close was 8% of the
  * worker's CPU, most of it the write to the socket.
  */
 export interface BatchMarks {
