@@ -1,4 +1,5 @@
 // Readings shared by the benchmarks (bench/run.ts, bench/costs.ts).
+import { execFileSync } from 'node:child_process';
 import type { Redis } from 'ioredis';
 
 /** The middle value (the upper one of the two middles for an even count). */
@@ -15,4 +16,17 @@ export async function redisCpuMs(redis: Redis): Promise<number> {
   const info = await redis.info('cpu');
   const seconds = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? NaN);
   return (seconds('used_cpu_user') + seconds('used_cpu_sys')) * 1000;
+}
+
+/** The loop, as this project's notes have timed the VM with `node -e` since the first benchmarks. */
+const CPU_LOOP = 'const t = performance.now(); let s = 0; for (let i = 0; i < 3e8; i++) s += i % 7; console.log(performance.now() - t)';
+
+/**
+ * How long a fixed loop of 300 million steps takes in a fresh Node process, in
+ * ms: a rough speed of this shared VM at the moment, which has varied more
+ * than 3× between days. A process of its own, so the figure compares with
+ * the same command run by hand.
+ */
+export function cpuLoopMs(): number {
+  return Number(execFileSync(process.execPath, ['-e', CPU_LOOP], { encoding: 'utf8' }).trim());
 }

@@ -12,7 +12,7 @@ import { createLogger } from '../src/logger.js';
 import { createProducer, type Producer } from '../src/producer/producer.js';
 import { startApi, type ApiRuntime } from '../src/runtime/start-api.js';
 import { startRedis } from '../test/helpers/redis-server.js';
-import { median, ownCpuMs, redisCpuMs } from './measures.js';
+import { cpuLoopMs, median, ownCpuMs, redisCpuMs } from './measures.js';
 import { cpuMs, rssBytes, startBareWorker, startCloserWorker, startSimulator, type Child } from './processes.js';
 
 const REPS = 3;
@@ -27,6 +27,8 @@ async function until(check: () => Promise<boolean>, everyMs = 20): Promise<void>
 }
 const fmt = (value: number, digits = 0) => value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
+// Before anything else runs, so nothing of the benchmark's own slows it.
+const loopMs = cpuLoopMs();
 const redisServer = await startRedis();
 const admin = new Redis(redisServer.url);
 const base = loadConfig({});
@@ -328,6 +330,8 @@ const report = `# Benchmarks
 Written by \`npm run bench\` (\`bench/run.ts\`) on ${new Date().toISOString().slice(0, 10)}.
 Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${mb(totalmem())} RAM, Linux ${release()}; Node ${process.version}; Redis ${redisVersion} (a throwaway
 \`redis-server\`, no persistence); providers are the built-in simulators, each in a process of its own on loopback.
+This VM's speed at the start: a plain CPU loop of 300 million steps took ${fmt(loopMs)} ms (427-1,415 ms on the days of
+these reports; \`cpuLoopMs\` in bench/measures.ts).
 Figures are medians of ${REPS} runs (all runs listed) unless said otherwise. Everything (Redis, simulator, workers, the
 benchmark) shares the same ${cpus().length} cores, so absolute numbers are low; the comparisons are what matter.
 
