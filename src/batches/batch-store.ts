@@ -47,28 +47,26 @@ redis.call('EXPIRE', KEYS[1], ARGV[3])
 return 1
 `;
 
+/** Members per command; also keeps a mark script's unpacked job ids far below Lua's limit (about 8,000). */
 const CHUNK = 1_000;
 
 /**
  * Marks jobs completed (and skipped) or dead, and refreshes every key of the
  * batch's expiry, in one round trip. KEYS: batch, jobs, completed, dead,
  * duplicates, skipped. ARGV[1] ttl s, ARGV[2] 'completed' | 'skipped' |
- * 'dead', ARGV[3...] job ids (at most MARK_CHUNK).
+ * 'dead', ARGV[3...] job ids (at most CHUNK).
  */
 const MARK_SCRIPT = `
-local ids = {unpack(ARGV, 3)}
 if ARGV[2] == 'dead' then
-  redis.call('SADD', KEYS[4], unpack(ids))
+  redis.call('SADD', KEYS[4], unpack(ARGV, 3))
 else
-  redis.call('SADD', KEYS[3], unpack(ids))
-  redis.call('SREM', KEYS[4], unpack(ids))
-  if ARGV[2] == 'skipped' then redis.call('SADD', KEYS[6], unpack(ids)) end
+  redis.call('SADD', KEYS[3], unpack(ARGV, 3))
+  redis.call('SREM', KEYS[4], unpack(ARGV, 3))
+  if ARGV[2] == 'skipped' then redis.call('SADD', KEYS[6], unpack(ARGV, 3)) end
 end
 for _, key in ipairs(KEYS) do redis.call('EXPIRE', key, ARGV[1]) end
 return 1
 `;
-/** Job ids per mark script: far below Lua's limit on unpacked values (about 8,000). */
-const MARK_CHUNK = 1_000;
 
 type MarkScript = { closerMarkBatch(...args: (string | number)[]): Promise<number> };
 
@@ -86,8 +84,8 @@ export function createBatchStore(connection: Redis, keys: KeyNames): BatchStore 
   async function mark(batchId: string, jobIds: readonly string[], how: 'completed' | 'skipped' | 'dead'): Promise<void> {
     const marked: Promise<number>[] = [];
     // Every chunk is sent before the first answer is awaited, so all of them reach Redis in this order at once.
-    for (let start = 0; start < jobIds.length; start += MARK_CHUNK) {
-      marked.push(redis.closerMarkBatch(...allKeys(batchId), RETENTION_SECONDS, how, ...jobIds.slice(start, start + MARK_CHUNK)));
+    for (let start = 0; start < jobIds.length; start += CHUNK) {
+      marked.push(redis.closerMarkBatch(...allKeys(batchId), RETENTION_SECONDS, how, ...jobIds.slice(start, start + CHUNK)));
     }
     await Promise.all(marked);
   }
