@@ -92,3 +92,9 @@ export function cpuMs(pid: number, read: (path: string) => string): number {
   const fields = read(`/proc/${pid}/stat`).split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
+
+/** Write system calls (write, writev, sendmsg ...) a process has made so far, from /proc (Linux): each is a trip into the kernel. */
+export function writeCalls(pid: number, read: (path: string) => string): number {
+  const match = /^syscw: (\d+)$/m.exec(read(`/proc/${pid}/io`));
+  return match ? Number(match[1]) : NaN;
+}

@@ -13,7 +13,7 @@ import { createProducer, type Producer } from '../src/producer/producer.js';
 import { startApi, type ApiRuntime } from '../src/runtime/start-api.js';
 import { startRedis } from '../test/helpers/redis-server.js';
 import { cpuLoopMs, median, ownCpuMs, redisCpuMs } from './measures.js';
-import { cpuMs, rssBytes, startBareWorker, startCloserWorker, startSimulator, type Child } from './processes.js';
+import { cpuMs, rssBytes, startBareWorker, startCloserWorker, startSimulator, writeCalls, type Child } from './processes.js';
 
 const REPS = 3;
 /** BENCH_ONLY=throughput (or precision, enqueue, footprint, latency) runs one section and writes no report. */
@@ -80,7 +80,14 @@ const take = (count: number) => {
   return taken;
 };
 
-type Throughput = { rate: number; workerCpuMsPerClose: number; redisCpuMsPerClose: number; producerCpuMsPerClose: number; redisPerClose: Record<string, number> };
+type Throughput = {
+  rate: number;
+  workerCpuMsPerClose: number;
+  redisCpuMsPerClose: number;
+  producerCpuMsPerClose: number;
+  workerWritesPerClose: number;
+  redisPerClose: Record<string, number>;
+};
 const readText = (path: string) => readFileSync(path, 'utf8');
 
 /**
@@ -92,6 +99,7 @@ const readText = (path: string) => readFileSync(path, 'utf8');
 async function measureThroughput(worker: Child, run: () => Promise<void>): Promise<Throughput> {
   await admin.config('RESETSTAT');
   const cpuBefore = cpuMs(worker.child.pid!, readText);
+  const writesBefore = writeCalls(worker.child.pid!, readText);
   const redisBefore = await redisCpuMs(admin);
   const ownBefore = ownCpuMs();
   const started = performance.now();
@@ -100,11 +108,12 @@ async function measureThroughput(worker: Child, run: () => Promise<void>): Promi
   const producerCpuMsPerClose = (ownCpuMs() - ownBefore) / THROUGHPUT_N;
   const redisCpuMsPerClose = ((await redisCpuMs(admin)) - redisBefore) / THROUGHPUT_N;
   const workerCpuMsPerClose = (cpuMs(worker.child.pid!, readText) - cpuBefore) / THROUGHPUT_N;
+  const workerWritesPerClose = (writeCalls(worker.child.pid!, readText) - writesBefore) / THROUGHPUT_N;
   const redisPerClose: Record<string, number> = {};
   for (const [, name, calls] of (await admin.info('commandstats')).matchAll(/cmdstat_([a-z|]+):calls=(\d+)/g)) {
     if (!/^(config|info)/.test(name!)) redisPerClose[name!] = Number(calls) / THROUGHPUT_N;
   }
-  return { rate, workerCpuMsPerClose, redisCpuMsPerClose, producerCpuMsPerClose, redisPerClose };
+  return { rate, workerCpuMsPerClose, redisCpuMsPerClose, producerCpuMsPerClose, workerWritesPerClose, redisPerClose };
 }
 
 async function closerThroughput(): Promise<Throughput> {
@@ -159,7 +168,7 @@ for (let rep = 0; rep < (runs('throughput') ? THROUGHPUT_REPS : 0); rep += 1) {
     await path();
   }
   throughput.ratios.push(throughput.closer.at(-1)!.rate / throughput.got.at(-1)!.rate);
-  console.log('throughput', rep, ...(['closer', 'got', 'http'] as const).map((k) => `${k} ${fmt(throughput[k].at(-1)!.rate)}/s cpu ms: worker ${fmt(throughput[k].at(-1)!.workerCpuMsPerClose, 3)} redis ${fmt(throughput[k].at(-1)!.redisCpuMsPerClose, 3)} producer ${fmt(throughput[k].at(-1)!.producerCpuMsPerClose, 3)} evalsha ${fmt(throughput[k].at(-1)!.redisPerClose.evalsha ?? 0, 2)} zscore ${fmt(throughput[k].at(-1)!.redisPerClose.zscore ?? 0, 2)}`));
+  console.log('throughput', rep, ...(['closer', 'got', 'http'] as const).map((k) => `${k} ${fmt(throughput[k].at(-1)!.rate)}/s cpu ms: worker ${fmt(throughput[k].at(-1)!.workerCpuMsPerClose, 3)} redis ${fmt(throughput[k].at(-1)!.redisCpuMsPerClose, 3)} producer ${fmt(throughput[k].at(-1)!.producerCpuMsPerClose, 3)} evalsha ${fmt(throughput[k].at(-1)!.redisPerClose.evalsha ?? 0, 2)} writes ${fmt(throughput[k].at(-1)!.workerWritesPerClose, 2)}`));
 }
 await throughputSim.stop();
 
@@ -314,7 +323,7 @@ if (only !== undefined) process.exit(0);
 const redisCommands = (t: Throughput) => Object.values(t.redisPerClose).reduce((a, b) => a + b, 0);
 const throughputRow = (name: string, values: Throughput[]) => {
   const cpu = (pick: (t: Throughput) => number) => `${fmt(median(values.map(pick)), 2)} ms`;
-  return `| ${name} | ${fmt(median(values.map((t) => t.rate)))} | ${values.map((t) => fmt(t.rate)).join(', ')} | ${cpu((t) => t.workerCpuMsPerClose)} | ${cpu((t) => t.redisCpuMsPerClose)} | ${cpu((t) => t.producerCpuMsPerClose)} | ${fmt(median(values.map((t) => (t.redisPerClose.evalsha ?? 0) + (t.redisPerClose.eval ?? 0))), 1)} | ${fmt(median(values.map(redisCommands)), 1)} |`;
+  return `| ${name} | ${fmt(median(values.map((t) => t.rate)))} | ${values.map((t) => fmt(t.rate)).join(', ')} | ${cpu((t) => t.workerCpuMsPerClose)} | ${cpu((t) => t.redisCpuMsPerClose)} | ${cpu((t) => t.producerCpuMsPerClose)} | ${fmt(median(values.map((t) => t.workerWritesPerClose)), 2)} | ${fmt(median(values.map((t) => (t.redisPerClose.evalsha ?? 0) + (t.redisPerClose.eval ?? 0))), 1)} | ${fmt(median(values.map(redisCommands)), 1)} |`;
 };
 const verdict = (met: boolean) => (met ? 'met' : '**missed**');
 const row = (name: string, values: number[], digits = 0) => `| ${name} | ${fmt(median(values), digits)} | ${values.map((v) => fmt(v, digits)).join(', ')} |`;
@@ -344,8 +353,8 @@ ${fmt(THROUGHPUT_WARMUP)} conversations unmeasured: a fresh Node process spends 
 bare worker's, under 5% for both after 10,000). Services run for days, so the steady state is what is compared; this
 benchmark measured cold processes until 2026-11-21 (ratio 0.73 then).
 
-| path | closes/s (median) | runs | worker CPU per close | Redis CPU per close | enqueue side CPU per close | Redis scripts (EVALSHA) per close | Redis commands per close, incl. inside scripts |
-|---|---|---|---|---|---|---|---|
+| path | closes/s (median) | runs | worker CPU per close | Redis CPU per close | enqueue side CPU per close | worker write system calls per close | Redis scripts (EVALSHA) per close | Redis commands per close, incl. inside scripts |
+|---|---|---|---|---|---|---|---|---|
 ${throughputRow('closer: `POST /v1/close` → closer worker → simulator', throughput.closer)}
 ${throughputRow('bare BullMQ worker, got (same request)', throughput.got)}
 ${throughputRow('bare BullMQ worker, node:http', throughput.http)}
