@@ -531,6 +531,30 @@ completed jobs per account (the bare worker 100,000), so from its 10,001st close
 oldest. Kept at 100,000 in an experiment build, closer's completion script took 180 µs instead of 197-216, and three
 interleaved pairs of runs without \`SLOWLOG\` gave 0.82, 1.02 and 0.89 with it, 1.05, 0.91 and 0.89 without: nothing
 this host can tell apart, so the benchmark keeps closer's default.
+Measured on 2026-11-22, later still (a faster day: the plain CPU loop took 389 ms, the bare got worker ran
+2,200-3,600 closes/s), with experiment builds switched by an environment variable, single interleaved runs:
+- Holding back the worker's Redis writes a third time, now around the gathered marks: its socket corked from a
+  mark's send until the completions that mark releases were sent, so they leave in one write. The worker's write
+  system calls per close fell from 2.8 to 1.5 (medians of 8 runs; the bare got worker 2.3), but closer / bare got
+  was 0.78 with it and 0.78 without (6 pairs, medians), then 0.81 with it and 0.91 without (8 pairs); closer's
+  worker CPU per close, relative to the bare worker's, 1.16 and 1.13 with it, 1.25 and 1.09 without. No gain this
+  host can show: dropped again. The column of write system calls stays in the table above.
+- Each mark sent at once instead of gathered, its write merged with its job's completion by the same cork: 0.85
+  against 0.78 for gathered marks, corked too (11 pairs; means 0.83 and 0.82), Redis's CPU per close relative to
+  the bare path's 1.64 against 1.56. Not kept: inside the noise, and it costs Redis a script per close.
+- The three workers kept running through the whole section and taking turns, 5,000 closes each (9 rounds): 0.80
+  (0.67-0.95). Each worker pinned to a core of its own, everything else to the other core (\`taskset\`, 5 runs):
+  0.45-1.02. Neither is steadier than a process per run, so the benchmark keeps that.
+- Redis's CPU per close on closer's path was 1.4-1.7× the bare path's in these runs. Alone (one process adding
+  and completing jobs with a processor that does nothing, 7 interleaved rounds of 5,000, Redis's CPU from /proc):
+  82 µs per job with the bare worker's jobs, 104 µs with closer's job settings; leaving out one setting at a time
+  (deduplication ids, custom job ids, the queue limiter, retention by count) moved it by 16-32 µs each, inside the
+  spread of the runs (56-124 µs).
+- got is most of either worker's CPU: 0.25-0.40 ms per close through got, 0.09-0.16 ms through node:http (the
+  table's third row), and closer's own parts are 1-3% each (the profile above).
+Throughput-only medians of 6-11 runs gave 0.78-0.91 that day with the same build, and two full runs of 7 gave 0.89
+(with the cork) and 0.81 (without, the build kept): the target lies inside the spread between one set of runs and
+the next.
 This report's run, over ${THROUGHPUT_REPS} runs: ${ratioText(median(throughput.ratios))}.
 
 ## 2. Rate-limit precision: three worker processes, one account at 50/s (backlog 600) and one at 5/s (backlog 60)

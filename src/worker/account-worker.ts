@@ -80,7 +80,7 @@ export function startAccountWorker(deps: AccountWorkerDeps): AccountWorker {
   });
   // Called only while a job runs, which is after the worker below exists.
   const context = { entry, limiter, control: deps.control, logger, metrics, worker: () => worker };
-  const marks = createBatchMarks(deps.batches, logger, () => deps.redis.stream);
+  const marks = createBatchMarks(deps.batches, logger);
   const processors: Record<string, (job: Job, token?: string) => Promise<unknown>> = {
     [CLOSE_JOB]: createCloseProcessor({ ...context, client, marks }),
     [LIST_JOB]: createListProcessor({ ...context, client }),

@@ -1,4 +1,3 @@
-import type { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BatchStore } from '../batches/batch-store.js';
 import type { Logger } from '../logger.js';
@@ -29,9 +28,7 @@ export interface MarkIds {
  *
  * The closes whose answers a worker reads in one turn of the event loop are
  * marked by one script: at full speed a command per close was 8% of the
- * worker's CPU, most of it the write to the socket. That script and the
- * completions of its jobs then go out in one write to the socket (corked
- * meanwhile), not one write per command.
+ * worker's CPU, most of it the write to the socket.
  */
 export interface BatchMarks {
   /**
@@ -49,12 +46,8 @@ interface Group {
   jobIds: string[];
 }
 
-/**
- * `batches` must run on the connection BullMQ's worker uses (see above);
- * `socket` gives that connection's socket as it is now (ioredis replaces it
- * on a reconnect).
- */
-export function createBatchMarks(batches: Pick<BatchStore, 'markCompleted'>, logger: Logger, socket: () => Writable | undefined = () => undefined): BatchMarks {
+/** `batches` must run on the connection BullMQ's worker uses (see above). */
+export function createBatchMarks(batches: Pick<BatchStore, 'markCompleted'>, logger: Logger): BatchMarks {
   const inFlight = new Set<Promise<void>>();
   let draining = false;
   /** Marks waiting for the end of this turn of the event loop, by batch and kind. */
@@ -98,13 +91,6 @@ export function createBatchMarks(batches: Pick<BatchStore, 'markCompleted'>, log
       // microtask or nextTick would run after each answer's own callback and gather nothing.
       sending ??= new Promise<void>((resolve) =>
         setImmediate(() => {
-          // The marks and the completions of the jobs they release leave in one write instead of one each. Those
-          // completions are sent from microtasks after this; a tick queued from a microtask runs once all are done.
-          const corked = socket();
-          if (corked) {
-            corked.cork();
-            queueMicrotask(() => process.nextTick(() => corked.uncork()));
-          }
           send();
           resolve();
         }),

@@ -1,4 +1,3 @@
-import { Writable } from 'node:stream';
 import { describe, expect, it } from '@jest/globals';
 import { createLogger } from '../../src/logger.js';
 import { createBatchMarks } from '../../src/worker/batch-marks.js';
@@ -54,33 +53,6 @@ describe('batch marks', () => {
     ]);
     await marks.completed({ batchId: 'a', jobId: '5' }, completed);
     expect(store.calls.at(-1)).toEqual({ batchId: 'a', jobIds: ['5'], skipped: false });
-  });
-
-  it('sends the marks of a turn and what their jobs write next (the completions) in one write to the socket', async () => {
-    const writes: string[][] = [];
-    const socket = new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        writes.push([chunk.toString()]);
-        callback();
-      },
-      writev(chunks, callback) {
-        writes.push(chunks.map(({ chunk }) => String(chunk)));
-        callback();
-      },
-    });
-    const store = recordingStore(async (call) => void socket.write(`mark ${call.jobIds.join(',')}`));
-    const marks = createBatchMarks(store, capturingLogger().logger, () => socket);
-    // A processor awaits its mark, returns, and BullMQ then sends the completion, a few microtasks later.
-    const job = async (jobId: string) => {
-      await marks.completed({ batchId: 'a', jobId }, completed);
-      await Promise.resolve();
-      socket.write(`complete ${jobId}`);
-    };
-    await Promise.all([job('1'), job('2')]);
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(writes).toEqual([['mark 1,2', 'complete 1', 'complete 2']]);
-    socket.write('later');
-    expect(writes.at(-1)).toEqual(['later']);
   });
 
   it('sends refused marks again until Redis takes them', async () => {
