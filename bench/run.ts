@@ -168,7 +168,11 @@ for (let rep = 0; rep < (runs('throughput') ? THROUGHPUT_REPS : 0); rep += 1) {
     await path();
   }
   throughput.ratios.push(throughput.closer.at(-1)!.rate / throughput.got.at(-1)!.rate);
-  console.log('throughput', rep, ...(['closer', 'got', 'http'] as const).map((k) => `${k} ${fmt(throughput[k].at(-1)!.rate)}/s cpu ms: worker ${fmt(throughput[k].at(-1)!.workerCpuMsPerClose, 3)} redis ${fmt(throughput[k].at(-1)!.redisCpuMsPerClose, 3)} producer ${fmt(throughput[k].at(-1)!.producerCpuMsPerClose, 3)} evalsha ${fmt(throughput[k].at(-1)!.redisPerClose.evalsha ?? 0, 2)} writes ${fmt(throughput[k].at(-1)!.workerWritesPerClose, 2)}`));
+  const line = (name: 'closer' | 'got' | 'http') => {
+    const t = throughput[name].at(-1)!;
+    return `${name} ${fmt(t.rate)}/s cpu ms: worker ${fmt(t.workerCpuMsPerClose, 3)} redis ${fmt(t.redisCpuMsPerClose, 3)} producer ${fmt(t.producerCpuMsPerClose, 3)} evalsha ${fmt(t.redisPerClose.evalsha ?? 0, 2)} writes ${fmt(t.workerWritesPerClose, 2)}`;
+  };
+  console.log('throughput', rep, line('closer'), line('got'), line('http'));
 }
 await throughputSim.stop();
 
