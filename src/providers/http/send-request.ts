@@ -8,13 +8,14 @@ import {
   type ProviderErrorDetails,
 } from '../../errors/provider-error.js';
 import type { CallOptions } from '../types.js';
+import { classifyResponse } from './classify-response.js';
+import { excerpt } from './excerpt.js';
+import { requestText } from './request-text.js';
 
 /** The rate limiter's permission for one request (see rate-limit/account-rate-limiter.ts). */
 export interface SendPermit {
   sent(atLocalMs: number): void;
 }
-import { classifyResponse } from './classify-response.js';
-import { excerpt } from './excerpt.js';
 
 /** Everything a client needs to talk to one account of one provider. */
 export interface Transport {
@@ -72,16 +73,13 @@ export async function sendRequest(transport: Transport, request: ProviderRequest
   const observe = (status: string) => transport.observe?.(request.operation, status, (performance.now() - started) / 1000);
   let response;
   try {
-    const call = transport.http(`${transport.baseUrl}${request.path}`, {
-      method: request.method,
-      headers: request.headers,
-      searchParams: toSearchParams(request.query),
-      json: request.json,
-      signal: options.signal,
-    });
-    // 'finish': the request is handed to the OS, which is when it counts against the provider's limit.
-    if (permit) call.on('request', (outgoing) => outgoing.once('finish', () => permit.sent(performance.now())));
-    response = await call;
+    response = await requestText(
+      transport.http,
+      `${transport.baseUrl}${request.path}`,
+      { method: request.method, headers: request.headers, searchParams: toSearchParams(request.query), json: request.json, signal: options.signal },
+      // 'finish': the request is handed to the OS, which is when it counts against the provider's limit.
+      permit && ((outgoing) => outgoing.once('finish', () => permit.sent(performance.now()))),
+    );
   } catch (error) {
     if (error instanceof GotAbortError || options.signal?.aborted) throw options.signal?.reason ?? error;
     // got's own error carries the request options, headers included: keep only its code, never the object.
@@ -98,7 +96,7 @@ export async function sendRequest(transport: Transport, request: ProviderRequest
 
   const status = response.statusCode;
   observe(String(status));
-  const text = String(response.body ?? '');
+  const text = response.body;
   const now = transport.now?.() ?? Date.now();
   const retryAfter = response.headers['retry-after'];
   const verdict = classifyResponse({ status, retryAfter, body: text, now, rateLimitFallbackMs: transport.rateLimitFallbackMs });
