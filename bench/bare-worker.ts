@@ -1,8 +1,10 @@
 // The baseline: a plain BullMQ worker closing Peach conversations the way one
-// would write it by hand (got or node:http, no rate limiter of ours), in its own process.
-import { Agent, request as httpRequest } from 'node:http';
+// would write it by hand (no rate limiter, batches or metrics of ours), in its
+// own process. CLIENT picks how it makes the request (bench/close-requests.ts):
+// `closer-got` makes it as closer's clients do, so what separates that worker
+// from closer's is the cost of closer's features.
 import { Worker } from 'bullmq';
-import got from 'got';
+import { closeRequester, type CloseClient } from './close-requests.js';
 
 const need = (name: string): string => {
   const value = process.env[name];
@@ -11,29 +13,12 @@ const need = (name: string): string => {
 };
 const [REDIS_URL, QUEUE, PREFIX, TARGET, KEY, CLIENT, CONCURRENCY] = ['REDIS_URL', 'QUEUE', 'PREFIX', 'TARGET', 'KEY', 'CLIENT', 'CONCURRENCY'].map(need) as [string, string, string, string, string, string, string];
 const { LIMIT_MAX, LIMIT_MS } = process.env;
-const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-const http = got.extend({ agent: { http: agent }, retry: { limit: 0 }, responseType: 'text', headers: { accept: 'application/json' } });
-
-function nodeHttp(path: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const body = '{"status":"closed"}';
-    const req = httpRequest(`${TARGET}${path}`, { method: 'PATCH', agent, headers: { authorization: KEY, 'content-type': 'application/json', accept: 'application/json', 'content-length': body.length } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+const close = closeRequester(CLIENT as CloseClient, TARGET, KEY);
 
 const worker = new Worker(
   QUEUE,
   async (job) => {
-    const path = `/api/v1/conversations/${(job.data as { id: number }).id}`;
-    const status =
-      CLIENT === 'http'
-        ? await nodeHttp(path)
-        : (await http(`${TARGET}${path}`, { method: 'PATCH', json: { status: 'closed' }, headers: { authorization: KEY } })).statusCode;
+    const status = await close((job.data as { id: number }).id);
     if (status !== 200) throw new Error(`HTTP ${status}`);
   },
   {

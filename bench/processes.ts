@@ -98,3 +98,22 @@ export function writeCalls(pid: number, read: (path: string) => string): number 
   const match = /^syscw: (\d+)$/m.exec(read(`/proc/${pid}/io`));
   return match ? Number(match[1]) : NaN;
 }
+
+export interface RequestCost {
+  /** CPU (user + system, all threads) per request, µs. */
+  cpuUs: number;
+  /** Time in garbage collection per request, µs. */
+  gcUs: number;
+  /** Full (mark-compact) collections during the measured requests. */
+  majorGcs: number;
+}
+
+/** Runs bench/request-cost.js in a process of its own and answers what it measured. */
+export function measureRequestCost(env: Record<string, string>): Promise<RequestCost> {
+  const child = fork(here('./request-cost.js'), [], { env: { ...process.env, ...env } });
+  return new Promise((resolve, reject) => {
+    let result: RequestCost | undefined;
+    child.once('message', (message: RequestCost) => (result = message));
+    child.once('exit', (code) => (result ? resolve(result) : reject(new Error(`request-cost exited with ${code}`))));
+  });
+}

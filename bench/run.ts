@@ -13,7 +13,8 @@ import { createProducer, type Producer } from '../src/producer/producer.js';
 import { startApi, type ApiRuntime } from '../src/runtime/start-api.js';
 import { startRedis } from '../test/helpers/redis-server.js';
 import { cpuLoopMs, median, ownCpuMs, redisCpuMs } from './measures.js';
-import { cpuMs, rssBytes, startBareWorker, startCloserWorker, startSimulator, writeCalls, type Child } from './processes.js';
+import { CLOSE_CLIENTS, type CloseClient } from './close-requests.js';
+import { cpuMs, measureRequestCost, rssBytes, startBareWorker, startCloserWorker, startSimulator, writeCalls, type Child, type RequestCost } from './processes.js';
 
 const REPS = 3;
 /** BENCH_ONLY=throughput (or precision, enqueue, footprint, latency) runs one section and writes no report. */
@@ -72,7 +73,7 @@ const THROUGHPUT_WARMUP = 10_000;
 const THROUGHPUT_CONCURRENCY = 10;
 /** This machine's speed drifts between runs (a shared VM): more runs, closer and bare interleaved, ratio per run. */
 const THROUGHPUT_REPS = Number(process.env.BENCH_THROUGHPUT_RUNS ?? 7);
-const throughputSim = await startSimulator((THROUGHPUT_WARMUP + THROUGHPUT_N) * THROUGHPUT_REPS * 3);
+const throughputSim = await startSimulator((THROUGHPUT_WARMUP + THROUGHPUT_N) * THROUGHPUT_REPS * 4);
 let nextId = throughputSim.first;
 const take = (count: number) => {
   const taken = ids(nextId, count);
@@ -80,6 +81,7 @@ const take = (count: number) => {
   return taken;
 };
 
+type BareClient = Exclude<CloseClient, 'got-empty-cache'>;
 type Throughput = {
   rate: number;
   workerCpuMsPerClose: number;
@@ -133,7 +135,7 @@ async function closerThroughput(): Promise<Throughput> {
   }
 }
 
-async function bareThroughput(client: 'got' | 'http'): Promise<Throughput> {
+async function bareThroughput(client: BareClient): Promise<Throughput> {
   const prefix = `{b${randomUUID().slice(0, 8)}}`;
   const queue = new Queue('bare', { connection: { url: redisServer.url }, prefix });
   const worker = await startBareWorker({ REDIS_URL: redisServer.url, QUEUE: 'bare', PREFIX: prefix, TARGET: throughputSim.url, KEY, CLIENT: client, CONCURRENCY: String(THROUGHPUT_CONCURRENCY) });
@@ -152,11 +154,12 @@ async function bareThroughput(client: 'got' | 'http'): Promise<Throughput> {
   }
 }
 
-const throughput = { closer: [] as Throughput[], got: [] as Throughput[], http: [] as Throughput[], ratios: [] as number[] };
+const throughput = { closer: [] as Throughput[], got: [] as Throughput[], 'closer-got': [] as Throughput[], http: [] as Throughput[], ratios: [] as number[], featureRatios: [] as number[] };
 for (let rep = 0; rep < (runs('throughput') ? THROUGHPUT_REPS : 0); rep += 1) {
   const paths = [
     async () => throughput.closer.push(await closerThroughput()),
     async () => throughput.got.push(await bareThroughput('got')),
+    async () => throughput['closer-got'].push(await bareThroughput('closer-got')),
     async () => throughput.http.push(await bareThroughput('http')),
   ];
   // Every other run in reverse, so a machine speeding up or slowing down over a run favours neither path.
@@ -168,13 +171,40 @@ for (let rep = 0; rep < (runs('throughput') ? THROUGHPUT_REPS : 0); rep += 1) {
     await path();
   }
   throughput.ratios.push(throughput.closer.at(-1)!.rate / throughput.got.at(-1)!.rate);
-  const line = (name: 'closer' | 'got' | 'http') => {
+  throughput.featureRatios.push(throughput.closer.at(-1)!.rate / throughput['closer-got'].at(-1)!.rate);
+  const line = (name: 'closer' | BareClient) => {
     const t = throughput[name].at(-1)!;
     return `${name} ${fmt(t.rate)}/s cpu ms: worker ${fmt(t.workerCpuMsPerClose, 3)} redis ${fmt(t.redisCpuMsPerClose, 3)} producer ${fmt(t.producerCpuMsPerClose, 3)} evalsha ${fmt(t.redisPerClose.evalsha ?? 0, 2)} writes ${fmt(t.workerWritesPerClose, 2)}`;
   };
-  console.log('throughput', rep, line('closer'), line('got'), line('http'));
+  console.log('throughput', rep, line('closer'), line('got'), line('closer-got'), line('http'));
 }
 await throughputSim.stop();
+
+// ---- 1b. what one request costs, by how it is made ----------------------------------
+const REQUEST_COST_N = 10_000;
+const REQUEST_COST_LABELS: Record<CloseClient, string> = {
+  got: "got's promise API, set up by hand (the bare got worker)",
+  'got-empty-cache': 'the same, cache options emptied',
+  'closer-got': "closer's got client, stream API (closer's provider clients)",
+  http: 'node:http',
+};
+const REQUEST_COST_WARMUP = 5_000;
+const requestCosts = Object.fromEntries(CLOSE_CLIENTS.map((client) => [client, [] as RequestCost[]])) as Record<CloseClient, RequestCost[]>;
+if (runs('throughput')) {
+  const sim = await startSimulator((REQUEST_COST_N + REQUEST_COST_WARMUP) * REPS * CLOSE_CLIENTS.length);
+  let first = sim.first;
+  for (let rep = 0; rep < REPS; rep += 1) {
+    const order = rep % 2 === 1 ? [...CLOSE_CLIENTS].reverse() : [...CLOSE_CLIENTS];
+    for (const client of order) {
+      await sim.reset();
+      const env = { CLIENT: client, TARGET: sim.url, KEY, FIRST: String(first), WARMUP: String(REQUEST_COST_WARMUP), COUNT: String(REQUEST_COST_N), CONCURRENCY: String(THROUGHPUT_CONCURRENCY) };
+      first += REQUEST_COST_N + REQUEST_COST_WARMUP;
+      requestCosts[client].push(await measureRequestCost(env));
+    }
+    console.log('request cost', rep, CLOSE_CLIENTS.map((client) => `${client} cpu ${fmt(requestCosts[client].at(-1)!.cpuUs)} µs gc ${fmt(requestCosts[client].at(-1)!.gcUs, 1)} µs`).join(', '));
+  }
+  await sim.stop();
+}
 
 // ---- 2. rate-limit precision -------------------------------------------------
 const LIMITS = [
@@ -343,14 +373,14 @@ const report = `# Benchmarks
 Written by \`npm run bench\` (\`bench/run.ts\`) on ${new Date().toISOString().slice(0, 10)}.
 Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${mb(totalmem())} RAM, Linux ${release()}; Node ${process.version}; Redis ${redisVersion} (a throwaway
 \`redis-server\`, no persistence); providers are the built-in simulators, each in a process of its own on loopback.
-This VM's speed at the start: a plain CPU loop of 300 million steps took ${fmt(loopMs)} ms (427-1,415 ms on the days of
+This VM's speed at the start: a plain CPU loop of 300 million steps took ${fmt(loopMs)} ms (337-1,415 ms on the days of
 these reports; \`cpuLoopMs\` in bench/measures.ts).
 Figures are medians of ${REPS} runs (all runs listed) unless said otherwise. Everything (Redis, simulator, workers, the
 benchmark) shares the same ${cpus().length} cores, so absolute numbers are low; the comparisons are what matter.
 
 ## 1. Throughput: ${fmt(THROUGHPUT_N)} closes, concurrency ${THROUGHPUT_CONCURRENCY}, one worker process, no rate limit
 
-${THROUGHPUT_REPS} runs, the three paths interleaved in each (every other run in reverse order): this VM's speed drifts from one
+${THROUGHPUT_REPS} runs, the four paths interleaved in each (every other run in reverse order): this VM's speed drifts from one
 minute to the next (the same path varies by up to 2× below), so the ratio is taken within each run, then the median. Each worker process first closes
 ${fmt(THROUGHPUT_WARMUP)} conversations unmeasured: a fresh Node process spends its first seconds compiling hot code
 (perf, 2026-11-21: in its first 5,000 closes the optimising compiler took 24-40% of closer's worker CPU and 6-30% of the
@@ -361,19 +391,57 @@ benchmark measured cold processes until 2026-11-21 (ratio 0.73 then).
 |---|---|---|---|---|---|---|---|---|
 ${throughputRow('closer: `POST /v1/close` → closer worker → simulator', throughput.closer)}
 ${throughputRow('bare BullMQ worker, got (same request)', throughput.got)}
+${throughputRow('bare BullMQ worker, got called as closer calls it (its got client, stream API)', throughput['closer-got'])}
 ${throughputRow('bare BullMQ worker, node:http', throughput.http)}
 
 closer / bare got: **${ratioText(median(throughput.ratios))}** (median of ${throughput.ratios.map((r) => fmt(r, 2)).join(', ')}; target ≥ 0.85, ${verdict(median(throughput.ratios) >= 0.85)}).
+closer / the bare worker that calls got as closer does: ${fmt(median(throughput.featureRatios), 2)} (median of ${throughput.featureRatios.map((r) => fmt(r, 2)).join(', ')}): what closer's
+features cost, HTTP being equal. closer beats the first bare worker because it calls got more cheaply (below), not
+because its own work is free.
 got / node:http: ${fmt(median(throughput.got.map((t) => t.rate)) / median(throughput.http.map((t) => t.rate)), 2)}.
 
-What limits it: the worker process: closes per second ≈ 1 / worker CPU per close, for every path (closer's worker
-used ${fmt(median(throughput.closer.map((t) => t.workerCpuMsPerClose)) * median(throughput.closer.map((t) => t.rate)) / 10)}% of one core, Redis ${fmt(median(throughput.closer.map((t) => t.redisCpuMsPerClose)) * median(throughput.closer.map((t) => t.rate)) / 10)}%). closer's worker spends ${fmt(median(throughput.closer.map((t) => t.workerCpuMsPerClose)) / median(throughput.got.map((t) => t.workerCpuMsPerClose)), 2)}× the bare worker's CPU per close, and
-Redis runs ${fmt(median(throughput.closer.map(redisCommands)), 0)} commands per close against ${fmt(median(throughput.got.map(redisCommands)), 0)}. Per close, closer does what the bare worker skips: the batch
+What limits it: CPU. For the bare paths, the worker process: closes per second ≈ 1 / worker CPU per close. closer's worker
+used ${fmt(median(throughput.closer.map((t) => t.workerCpuMsPerClose)) * median(throughput.closer.map((t) => t.rate)) / 10)}% of one core and Redis ${fmt(median(throughput.closer.map((t) => t.redisCpuMsPerClose)) * median(throughput.closer.map((t) => t.rate)) / 10)}%; with the simulator and the benchmark process on the same two
+cores, closer's path is held back by the machine as much as by its worker. closer's worker spends ${fmt(median(throughput.closer.map((t) => t.workerCpuMsPerClose)) / median(throughput.got.map((t) => t.workerCpuMsPerClose)), 2)}× the bare got worker's CPU per close and
+${fmt(median(throughput.closer.map((t) => t.workerCpuMsPerClose)) / median(throughput['closer-got'].map((t) => t.workerCpuMsPerClose)), 2)}× that of the bare worker calling got as closer does, and Redis runs ${fmt(median(throughput.closer.map(redisCommands)), 0)} commands per close against
+${fmt(median(throughput.got.map(redisCommands)), 0)}. Per close, closer does what the bare workers skip: the batch
 bookkeeping (one more Redis script, shared by the closes that end in one turn of the event loop), its rate limiter (at this limit one check per several closes, see below), a
 correction for the few requests that left late, four Prometheus series, parsing and classifying the provider's
 answer; its enqueue goes through HTTP, validation, deduplication keys and the batch sets (the "enqueue side"
 column, in the benchmark process). On a machine where Redis and the provider are elsewhere, the extra scripts
 cost a round trip of latency, not throughput.
+
+### What one close request costs, by how got is called
+
+${fmt(REQUEST_COST_N)} closes (PATCH) to the Peach simulator, ${THROUGHPUT_CONCURRENCY} at a time, after ${fmt(REQUEST_COST_WARMUP)} unmeasured, in a process of its own for each
+way (\`bench/request-cost.ts\`); medians of ${REPS} runs, interleaved. CPU is the process's, all threads.
+
+| request made with | CPU per request | runs | main thread in garbage collection per request | full collections per run |
+|---|---|---|---|---|
+${CLOSE_CLIENTS.map((client) => `| ${REQUEST_COST_LABELS[client]} | ${fmt(median(requestCosts[client].map((c) => c.cpuUs)))} µs | ${requestCosts[client].map((c) => fmt(c.cpuUs)).join(', ')} | ${fmt(median(requestCosts[client].map((c) => c.gcUs)), 1)} µs | ${requestCosts[client].map((c) => c.majorGcs).join(', ')} |`).join('\n')}
+
+Changed on 2026-11-22, last, after a CPU profile of both workers (\`BENCH_PROF\`) showed got's
+\`createNativeRequestOptions\` as the busiest JavaScript function in either (5-6% of each profile, idle time
+included) and garbage collection at 18-19% of both workers' busy time:
+- got builds node's request options as one object literal that spreads its cache options and then sets 30 more
+  fields. Its cache options hold four keys, all undefined, unless told otherwise, and on Node 20's V8 a literal
+  that spreads a non-empty object and then adds fields is slow: 29 µs per call, against 0.2 µs when the spread
+  object is empty (100,000 calls in a loop). closer never caches provider answers, so its got client empties them
+  as each request's options are made (an \`init\` hook in src/providers/http/create-http-client.ts).
+- got's promise API kept about 15 KB of each request's objects alive long enough to reach V8's old generation:
+  20,000 requests at concurrency 10 to a local server, each young-generation collection (one per 11 MB allocated)
+  promoted 2.4-2.8 MB, and full collections followed every few hundred ms; through got's stream API, read by
+  closer's own listeners, 20-40 KB. Reading the body through listeners inside the promise API instead of the
+  stream's async iterator changed nothing; where exactly the promise layer holds on was not found. closer's
+  clients now make each request through the stream API and read the answer as text
+  (src/providers/http/request-text.ts); errors are got's as before, and tests cover a cut-off answer, a refused
+  connection, gzip, a POST without a body and an aborted request.
+Three sets of throughput-only runs, one after the other (\`BENCH_ONLY=throughput\`): before, closer / bare got 0.86
+(0.86, 0.79, 0.89); with the cache options emptied, 0.93 (0.92, 0.93, 0.91, 0.97, 1.06); with both changes, 1.08 (1.07,
+1.10, 0.88, 1.08, 1.25). closer's worker CPU per close went from 0.26-0.30 ms to 0.23-0.25 and then 0.16-0.20; the bare
+got worker's was 0.22-0.28 throughout.
+
+### Earlier measurements, before closer's got path changed
 
 Changed on 2026-11-21, after tracing the worker's system calls (strace) and profiling it (perf, \`BENCH_PROF=/tmp/prof\`):
 - The rate limiter asked Redis once per request even at limits far beyond what a worker can reach. Where the
@@ -559,7 +627,7 @@ Measured on 2026-11-22, later still (a faster day: the plain CPU loop took 389 m
 Throughput-only medians of 6-11 runs gave 0.78-0.91 that day with the same build, and two full runs of 7 gave 0.89
 (with the cork) and 0.81 (without, the build kept): the target lies inside the spread between one set of runs and
 the next.
-This report's run, over ${THROUGHPUT_REPS} runs: ${ratioText(median(throughput.ratios))}.
+That was before the change to closer's got path (above); this report's run, over ${THROUGHPUT_REPS} runs: ${ratioText(median(throughput.ratios))}.
 
 ## 2. Rate-limit precision: three worker processes, one account at 50/s (backlog 600) and one at 5/s (backlog 60)
 
