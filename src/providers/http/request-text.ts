@@ -13,11 +13,11 @@ const WITHOUT_BODY = new Set(['GET', 'HEAD']);
 
 /**
  * One request through got's stream API, its answer read to the end as text.
- * got's promise API gathers the body through the stream's async iterator, and
- * what a request allocates then lives on into V8's old generation: with it a
- * worker spent 20-25 µs per request collecting garbage, 3 µs without, and
- * 0.15 ms of CPU per request against 0.10 ms (2026-11-22, 20,000 requests
- * at concurrency 10 to a local server). Errors are got's own, as with the
+ * Through got's promise API about 15 KB of each request's objects lived long
+ * enough to reach V8's old generation: a process spent 20-25 µs per request
+ * collecting garbage, 3 µs this way, and 0.12-0.15 ms of CPU per request
+ * against 0.08-0.10 (2026-11-22, 20,000 requests at concurrency 10 to a local
+ * server; BENCHMARKS.md, section 1). Errors are got's own, as with the
  * promise API: TimeoutError, RequestError, AbortError.
  */
 export function requestText(http: Got, url: string, options: TextRequestOptions, onRequest?: (outgoing: ClientRequest) => void): Promise<TextAnswer> {
@@ -38,6 +38,8 @@ export function requestText(http: Got, url: string, options: TextRequestOptions,
       else reject(new Error('got ended the request without an answer'));
     });
     stream.once('error', reject);
+    // Settles nothing after 'end' or 'error'; guards against a request destroyed without an error, which would otherwise never settle.
+    stream.once('close', () => reject(new Error('got closed the request before its answer ended')));
     // A stream request is writable: one that may carry a body but has none is ended here, or it would never leave.
     if (options.json === undefined && !WITHOUT_BODY.has(options.method ?? 'GET')) stream.end();
   });
