@@ -17,10 +17,7 @@ const close = closeRequester(CLIENT as CloseClient, TARGET, KEY);
 
 const worker = new Worker(
   QUEUE,
-  async (job) => {
-    const status = await close((job.data as { id: number }).id);
-    if (status !== 200) throw new Error(`HTTP ${status}`);
-  },
+  (job) => close((job.data as { id: number }).id),
   {
     connection: { url: REDIS_URL, maxRetriesPerRequest: null },
     prefix: PREFIX,

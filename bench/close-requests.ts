@@ -2,7 +2,7 @@
 // (bench/bare-worker.ts) and the request-cost benchmark (bench/request-cost.ts).
 import { Agent, request as httpRequest } from 'node:http';
 import got from 'got';
-import { createHttpClient } from '../src/providers/http/create-http-client.js';
+import { createHttpClient, withoutCacheOptions } from '../src/providers/http/create-http-client.js';
 import { requestText } from '../src/providers/http/request-text.js';
 
 /**
@@ -14,8 +14,16 @@ import { requestText } from '../src/providers/http/request-text.js';
 export const CLOSE_CLIENTS = ['got', 'got-empty-cache', 'closer-got', 'http'] as const;
 export type CloseClient = (typeof CLOSE_CLIENTS)[number];
 
-/** A function that closes one conversation and answers the HTTP status. */
-export function closeRequester(client: CloseClient, target: string, key: string): (id: number) => Promise<number> {
+/** A function that closes one conversation and fails on any answer but 200. */
+export function closeRequester(client: CloseClient, target: string, key: string): (id: number) => Promise<void> {
+  const send = statusRequester(client, target, key);
+  return async (id) => {
+    const status = await send(id);
+    if (status !== 200) throw new Error(`HTTP ${status}`);
+  };
+}
+
+function statusRequester(client: CloseClient, target: string, key: string): (id: number) => Promise<number> {
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const url = (id: number) => `${target}/api/v1/conversations/${id}`;
   const request = { method: 'PATCH', json: { status: 'closed' }, headers: { authorization: key } } as const;
@@ -24,15 +32,7 @@ export function closeRequester(client: CloseClient, target: string, key: string)
     case 'got':
       return async (id) => (await byHand(url(id), request)).statusCode;
     case 'got-empty-cache': {
-      const emptied = byHand.extend({
-        hooks: {
-          init: [
-            (_raw, options) => {
-              options.cacheOptions = {};
-            },
-          ],
-        },
-      });
+      const emptied = byHand.extend({ hooks: { init: [withoutCacheOptions] } });
       return async (id) => (await emptied(url(id), request)).statusCode;
     }
     case 'closer-got': {

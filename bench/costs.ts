@@ -1,9 +1,7 @@
 // node dist/bench/costs.js (after `npx tsc -p tsconfig.bench.json`): what each part of a close costs in CPU,
 // switched on one at a time, so BENCHMARKS.md can say where closer's extra CPU per close goes. Prints a table;
 // writes nothing. COSTS_N jobs per measurement (default 10,000), COSTS_RUNS interleaved runs (default 5).
-import { Agent } from 'node:http';
 import { Queue, Worker, type JobsOptions } from 'bullmq';
-import got from 'got';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../src/config/load-config.js';
 import { rateOf } from '../src/config/rate.js';
@@ -19,6 +17,7 @@ import { createAccountRateLimiter } from '../src/rate-limit/account-rate-limiter
 import { createBatchMarks } from '../src/worker/batch-marks.js';
 import { startRedis } from '../test/helpers/redis-server.js';
 import { median, ownCpuMs, redisCpuMs } from './measures.js';
+import { closeRequester } from './close-requests.js';
 import { startSimulator } from './processes.js';
 
 const N = Number(process.env.COSTS_N ?? 10_000);
@@ -105,8 +104,6 @@ async function runQueue(variant: QueueVariant): Promise<Cost> {
 // ---- client side: N closes against the Peach simulator, CONCURRENCY at a time, layer by layer ----
 const simulator = await startSimulator(N * (RUNS + 1) * 5 + 1_000, KEY);
 let nextId = simulator.first;
-const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-const bareGot = got.extend({ agent: { http: agent }, retry: { limit: 0 }, responseType: 'text', headers: { accept: 'application/json' } });
 const http = createHttpClient({ timeoutMs: 10_000 });
 const account: PeachAccount = { id: 'peach', provider: 'peach', baseUrl: simulator.url, apiKey: KEY, rateLimit: rateOf('1000000/s') };
 const limiterRedis = new Redis(redisServer.url);
@@ -119,13 +116,9 @@ const observe = (operation: string, status: string, seconds: number) => {
 const plainClient = createPeachClient({ account, http: http.got });
 const limitedClient = createPeachClient({ account, http: http.got, acquireSend: () => limiter.acquire() });
 const observedClient = createPeachClient({ account, http: http.got, acquireSend: () => limiter.acquire(), observe });
-const patch = async (client: typeof bareGot, id: number) => {
-  const response = await client(`${simulator.url}/api/v1/conversations/${id}`, { method: 'PATCH', json: { status: 'closed' }, headers: { authorization: KEY } });
-  if (response.statusCode !== 200) throw new Error(`HTTP ${response.statusCode}`);
-};
 const clientVariants: Record<string, (id: number) => Promise<unknown>> = {
-  'got as the bare worker sets it up': (id) => patch(bareGot, id),
-  "got as closer sets it up (timeout, agents, no redirects)": (id) => patch(http.got, id),
+  'got as the bare worker sets it up': closeRequester('got', simulator.url, KEY),
+  "got as closer calls it (its client: timeout, agents, no redirects, empty cache options; stream API)": closeRequester('closer-got', simulator.url, KEY),
   "closer's Peach client (answer checked and parsed)": (id) => plainClient.close({ conversationId: id }),
   '… with the rate limiter at 1,000,000/s': (id) => limitedClient.close({ conversationId: id }),
   '… and the Prometheus updates of a close': async (id) => {
@@ -176,7 +169,6 @@ try {
   limiterRedis.disconnect();
   admin.disconnect();
   http.destroy();
-  agent.destroy();
   await simulator.stop();
   await redisServer.stop();
 }

@@ -623,7 +623,7 @@ Measured on 2026-11-22, later still (a faster day: the plain CPU loop took 389 m
   (deduplication ids, custom job ids, the queue limiter, retention by count) moved it by 16-32 µs each, inside the
   spread of the runs (56-124 µs).
 - got is most of either worker's CPU: 0.25-0.40 ms per close through got, 0.09-0.16 ms through node:http (the
-  table's third row), and closer's own parts are 1-3% each (the profile above).
+  table's last row), and closer's own parts are 1-3% each (the profile above).
 Throughput-only medians of 6-11 runs gave 0.78-0.91 that day with the same build, and two full runs of 7 gave 0.89
 (with the cork) and 0.81 (without, the build kept): the target lies inside the spread between one set of runs and
 the next.

@@ -23,7 +23,7 @@ export interface HttpClient {
  * (2026-11-22). closer never caches provider answers (no `cache` option), so
  * the cache options are emptied as each request's options are made.
  */
-function withoutCacheOptions(_raw: unknown, options: Options): void {
+export function withoutCacheOptions(_raw: unknown, options: Options): void {
   options.cacheOptions = {};
 }
 

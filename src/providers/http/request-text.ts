@@ -1,5 +1,5 @@
 import type { ClientRequest, IncomingHttpHeaders } from 'node:http';
-import type { Got, OptionsInit } from 'got';
+import type { Got, OptionsInit, Response } from 'got';
 
 export interface TextAnswer {
   statusCode: number;
@@ -26,7 +26,7 @@ export function requestText(http: Got, url: string, options: TextRequestOptions,
     let head: Pick<TextAnswer, 'statusCode' | 'headers'> | undefined;
     let body = '';
     if (onRequest) stream.once('request', onRequest);
-    stream.once('response', (response: TextAnswer) => {
+    stream.once('response', (response: Response) => {
       head = { statusCode: response.statusCode, headers: response.headers };
     });
     stream.setEncoding('utf8');
