@@ -47,15 +47,17 @@ const duration = z.string().transform((text, ctx) => {
 export const DEFAULT_MAX_PER_RUN = 500;
 export const DEFAULT_AUTO_CLOSE_EVERY = '5m';
 
-const autoClose = z
-  .strictObject({
-    idleAfter: duration,
-    every: duration.prefault(DEFAULT_AUTO_CLOSE_EVERY),
-    maxPerRun: z.number().int().min(1).max(10_000).default(DEFAULT_MAX_PER_RUN),
-    dryRun: z.boolean().default(false),
-    skipWaiting: z.boolean().default(false),
-  })
-  .transform(({ idleAfter, every, ...rest }) => ({ idleAfterMs: idleAfter, everyMs: every, ...rest }));
+/** skipWaiting reads Chatwoot's waiting flag; checked on the field, so it is reported beside any other problem of the policy. */
+const autoClose = (provider: ProviderName) =>
+  z
+    .strictObject({
+      idleAfter: duration,
+      every: duration.prefault(DEFAULT_AUTO_CLOSE_EVERY),
+      maxPerRun: z.number().int().min(1).max(10_000).default(DEFAULT_MAX_PER_RUN),
+      dryRun: z.boolean().default(false),
+      skipWaiting: (provider === 'chatwoot' ? z.boolean() : z.boolean().refine((value) => !value, 'is supported only for chatwoot accounts')).default(false),
+    })
+    .transform(({ idleAfter, every, ...rest }) => ({ idleAfterMs: idleAfter, everyMs: every, ...rest }));
 
 export const DEFAULTS: Record<ProviderName, { baseUrl?: string; rateLimit: string }> = {
   peach: { baseUrl: 'https://app.trypeach.io', rateLimit: '5/s' },
@@ -68,7 +70,7 @@ const common = (provider: ProviderName) => ({
   provider: z.literal(provider),
   baseUrl: DEFAULTS[provider].baseUrl ? baseUrl.default(DEFAULTS[provider].baseUrl) : baseUrl,
   rateLimit: rate.prefault(DEFAULTS[provider].rateLimit),
-  autoClose: autoClose.optional(),
+  autoClose: autoClose(provider).optional(),
 });
 
 const peach = z.strictObject({ ...common('peach'), apiKey: secret });
@@ -101,6 +103,12 @@ const chatwoot = z
 
 const SCHEMAS = { peach, callbell, chatwoot } as const;
 
+/** Every field some provider knows: an account whose provider is unknown is still checked against these. */
+const KNOWN_FIELDS = new Set(Object.values(SCHEMAS).flatMap((schema) => Object.keys(schema.shape)));
+
+/** What can be checked without knowing the provider. */
+const anyProvider = z.object({ id: accountId, baseUrl: baseUrl.optional(), rateLimit: rate.optional(), autoClose: autoClose('chatwoot').optional() });
+
 export type AccountIssue = { path: (string | number)[]; message: string };
 
 /** Checks one raw account; the provider is checked first so its own schema can name the right fields. */
@@ -111,21 +119,23 @@ export function parseAccount(raw: unknown): { ok: true; value: unknown } | { ok:
   const provider = (raw as { provider?: unknown }).provider;
   if (typeof provider !== 'string' || !(PROVIDERS as readonly string[]).includes(provider)) {
     const shown = provider === undefined ? 'is required' : `${JSON.stringify(provider)} is not a known provider`;
-    const issues: AccountIssue[] = [{ path: ['provider'], message: `${shown}; expected one of ${PROVIDERS.join(', ')}` }];
-    const id = accountId.safeParse((raw as { id?: unknown }).id);
-    if (!id.success) issues.unshift({ path: ['id'], message: id.error.issues[0]!.message });
-    return { ok: false, issues };
+    const common = anyProvider.safeParse(raw);
+    const unknown = Object.keys(raw).filter((key) => key !== 'provider' && !KNOWN_FIELDS.has(key));
+    return {
+      ok: false,
+      issues: [
+        ...(common.success ? [] : issuesOf(common.error)),
+        { path: ['provider'], message: `${shown}; expected one of ${PROVIDERS.join(', ')}` },
+        ...unknown.map((key) => ({ path: [], message: `Unrecognized key: "${key}"` })),
+      ],
+    };
   }
   const result = SCHEMAS[provider as ProviderName].safeParse(raw);
-  if (result.success) {
-    const { autoClose: policy, ...account } = result.data;
-    if (policy?.skipWaiting && provider !== 'chatwoot') {
-      return { ok: false, issues: [{ path: ['autoClose', 'skipWaiting'], message: 'is supported only for chatwoot accounts' }] };
-    }
-    return { ok: true, value: policy ? { ...account, autoClose: policy } : account };
-  }
-  return {
-    ok: false,
-    issues: result.error.issues.map((issue) => ({ path: issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p)), message: issue.message })),
-  };
+  if (!result.success) return { ok: false, issues: issuesOf(result.error) };
+  const { autoClose: policy, ...account } = result.data;
+  return { ok: true, value: policy ? { ...account, autoClose: policy } : account };
+}
+
+function issuesOf(error: z.ZodError): AccountIssue[] {
+  return error.issues.map((issue) => ({ path: issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p)), message: issue.message }));
 }

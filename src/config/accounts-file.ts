@@ -49,10 +49,13 @@ export function readAccountsFile(
     const substituted = substituteEnv(raw, env);
     const field = (path: (string | number)[]) => `${where}: ${formatPath(['accounts', index, ...path])}`;
     for (const problem of substituted.problems) problems.push(`${field(problem.path)}: ${problem.message}`);
-    if (substituted.problems.length > 0) return;
+    // The rest of the account is checked too; a field that still holds its ${NAME} is reported once, above.
+    const unresolved = substituted.problems.map((problem) => formatPath(problem.path));
     const result = parseAccount(substituted.value);
-    if (result.ok) accounts.push({ index, value: result.value });
-    else for (const issue of result.issues) problems.push(`${field(issue.path)}: ${issue.message}`);
+    if (result.ok && unresolved.length === 0) accounts.push({ index, value: result.value });
+    if (!result.ok) {
+      for (const issue of result.issues) if (!unresolved.includes(formatPath(issue.path))) problems.push(`${field(issue.path)}: ${issue.message}`);
+    }
   });
   return { accounts, problems };
 }

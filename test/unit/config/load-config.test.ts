@@ -350,8 +350,37 @@ accounts:
       expect.stringMatching(/^CLOSER_ACCOUNTS_FILE \(a\.yml\): accounts\[5\]\.autoClose: auto-close must list/),
       expect.stringMatching(/^CLOSER_ACCOUNTS_FILE \(a\.yml\): accounts\[6\]\.autoClose\.idleAfter: "soon" is not a duration/),
       expect.stringMatching(/^CLOSER_ACCOUNTS_FILE \(a\.yml\): accounts\[6\]\.autoClose\.maxPerRun: /),
+      `${where}accounts[6].autoClose.skipWaiting: is supported only for chatwoot accounts`,
       `${where}accounts[7]: must be an object`,
       `${where}accounts[2].id: account id "ok-one" is already defined by CLOSER_ACCOUNTS_FILE (a.yml): accounts[0].id`,
+    ]);
+  });
+
+  it('reports every problem of one account at once, not one layer at a time', () => {
+    const bad = `
+- id: Bad Id
+  provider: callbell
+  apiToken: \${MISSING_TOKEN}
+  baseUrl: \${MISSING_URL}
+  colour: blue
+  rateLimit: fast
+- id: also bad
+  provider: whatsapp
+  rateLimit: 5 a second
+  colour: red
+`;
+    const problems = problemsOf(() => loadConfig({ CLOSER_ACCOUNTS_FILE: 'a.yml' }, files({ '/etc/closer/a.yml': bad })));
+    const where = 'CLOSER_ACCOUNTS_FILE (a.yml): ';
+    expect(problems).toEqual([
+      `${where}accounts[0].apiToken: refers to \${MISSING_TOKEN}, but the environment variable MISSING_TOKEN is not set`,
+      `${where}accounts[0].baseUrl: refers to \${MISSING_URL}, but the environment variable MISSING_URL is not set`,
+      expect.stringMatching(/^CLOSER_ACCOUNTS_FILE \(a\.yml\): accounts\[0\]\.id: must be 1-63 characters/),
+      expect.stringMatching(/^CLOSER_ACCOUNTS_FILE \(a\.yml\): accounts\[0\]\.rateLimit: "fast" is not a rate/),
+      `${where}accounts[0]: Unrecognized key: "colour"`,
+      expect.stringMatching(/^CLOSER_ACCOUNTS_FILE \(a\.yml\): accounts\[1\]\.id: must be 1-63 characters/),
+      expect.stringMatching(/^CLOSER_ACCOUNTS_FILE \(a\.yml\): accounts\[1\]\.rateLimit: "5 a second" is not a rate/),
+      `${where}accounts[1].provider: "whatsapp" is not a known provider; expected one of peach, callbell, chatwoot`,
+      `${where}accounts[1]: Unrecognized key: "colour"`,
     ]);
   });
 
