@@ -6,6 +6,7 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { ProducerError, ValidationError, type ValidationIssue } from '../producer/producer-errors.js';
 import type { Producer } from '../producer/producer.js';
+import { parseJsonBody } from './json-body.js';
 
 export interface AppOptions {
   producer: Producer;
@@ -15,7 +16,11 @@ export interface AppOptions {
   metrics?: Metrics;
   /** What /readyz checks; the producer's Redis by default (the all-in-one process adds its workers). */
   readiness?: () => Promise<Readiness>;
+  /** Longest a client may take to send a whole request; then it gets a 408 and its connection is closed. */
+  requestTimeoutMs?: number;
 }
+
+export const REQUEST_TIMEOUT_MS = 30_000;
 
 /** The largest valid close request (10,000 Chatwoot public refs with 255-character identifiers) is about 6 MB. */
 export const BODY_LIMIT_BYTES = 8 * 1024 * 1024;
@@ -36,9 +41,11 @@ function queryInteger(value: unknown, path: string, issues: ValidationIssue[]): 
 }
 
 function redriveRequest(body: unknown): { account?: string; ids?: string[] } {
-  const request = body ?? {};
-  if (typeof request !== 'object' || Array.isArray(request)) throw new ValidationError([{ index: null, path: '', message: 'must be a JSON object' }]);
-  const { account, ids, ...unknown } = request as Record<string, unknown>;
+  // Redriving everything must be asked for ({}), never the outcome of a missing or null body.
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new ValidationError([{ index: null, path: '', message: 'must be a JSON object: {} redrives every dead letter, {"account": "..."} one account\'s, {"ids": [...]} those' }]);
+  }
+  const { account, ids, ...unknown } = body as Record<string, unknown>;
   const issues: ValidationIssue[] = Object.keys(unknown).map((key) => ({ index: null, path: key, message: 'is not a known field' }));
   if (account !== undefined && (typeof account !== 'string' || account === '')) issues.push({ index: null, path: 'account', message: 'must be an account id' });
   if (ids !== undefined) {
@@ -53,16 +60,36 @@ function redriveRequest(body: unknown): { account?: string; ids?: string[] } {
  * The HTTP API of contract section 4. Builds the app and never listens, so
  * tests drive it with `inject` and the process entry points decide the port.
  */
-export function createApp({ producer, apiToken, logger, metrics, readiness = () => producer.readiness() }: AppOptions): FastifyInstance {
+export function createApp(options: AppOptions): FastifyInstance {
+  const { producer, apiToken, logger, metrics, readiness = () => producer.readiness(), requestTimeoutMs = REQUEST_TIMEOUT_MS } = options;
   const app: FastifyInstance = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     // One line per request would drown the job logs at bulk rates; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT_BYTES,
+    // A client trickling its body holds a socket and a buffer; Node answers 408 and closes it, checking every
+    // `connectionsCheckingInterval` (kept well below the timeout). Node 20 reads these when the server is
+    // created (set afterwards, as fastify's own option does, they did not apply), hence `http`.
+    requestTimeout: requestTimeoutMs,
+    http: {
+      requestTimeout: requestTimeoutMs,
+      headersTimeout: requestTimeoutMs,
+      connectionsCheckingInterval: Math.max(100, Math.min(1_000, requestTimeoutMs / 4)),
+    },
+  });
+
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, text, done) => {
+    try {
+      done(null, parseJsonBody(text as string));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof ProducerError) {
+      if (error.retryAfterSeconds !== undefined) void reply.header('retry-after', String(error.retryAfterSeconds));
       return reply.code(error.httpStatus).send({ error: error.code, message: error.message, ...error.details() });
     }
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
@@ -84,7 +111,8 @@ export function createApp({ producer, apiToken, logger, metrics, readiness = () 
   app.register(async (v1) => {
     v1.addHook('onRequest', async (request, reply) => {
       if (!tokenMatches(request.headers.authorization, apiToken)) {
-        return reply.code(401).send({ error: 'unauthorized', message: 'send Authorization: Bearer <CLOSER_API_TOKEN>' });
+        // Closed after the answer: the body of a request nobody will serve is not read.
+        return reply.code(401).header('connection', 'close').send({ error: 'unauthorized', message: 'send Authorization: Bearer <CLOSER_API_TOKEN>' });
       }
     });
 

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import type { KeyNames } from '../queues/names.js';
 
 /** Batches are kept for a week after their last change. */
@@ -18,6 +18,8 @@ export interface BatchReport {
   /** Of the completed: closes an auto-close sweep skipped because the conversation became active again. */
   skipped: number;
   createdAt: string;
+  /** When the last of its jobs ended, once the batch is done; null before. */
+  finishedAt: string | null;
 }
 
 /**
@@ -27,11 +29,23 @@ export interface BatchReport {
  * (redriven, then closed) counts as completed.
  */
 export interface BatchStore {
-  /** Ties the batch to an account; false when the id already belongs to another account. */
-  claim(batchId: string, account: string): Promise<boolean>;
-  addJobs(batchId: string, jobIds: readonly string[]): Promise<void>;
-  removeJobs(batchId: string, jobIds: readonly string[]): Promise<void>;
-  addDuplicates(batchId: string, refKeys: readonly string[]): Promise<void>;
+  /** The account the batch belongs to; undefined while the batch holds no job. */
+  owner(batchId: string): Promise<string | undefined>;
+  /**
+   * Adds jobs to the batch in one transaction (made on the connection this
+   * store was created with, where its scripts are defined): `addJobs` puts
+   * their adds on it, and after them the batch records those of the jobs
+   * that exist (a job whose add was deduplicated into another batch's pending
+   * close is counted as a duplicate instead). Redis runs all of it or none of
+   * it, so the batch never counts a job that does not exist, and a batch
+   * exists only once it holds a job. Resolves to how many jobs are this batch's.
+   */
+  enqueue(
+    transaction: ChainableCommander,
+    batch: { batchId: string; account: string; jobKeyPrefix: string },
+    jobs: readonly { jobId: string; refKey: string }[],
+    addJobs: (transaction: ChainableCommander) => void,
+  ): Promise<number>;
   /** Several jobs of one batch in one round trip (a worker's closes that ended together). */
   markCompleted(batchId: string, jobIds: readonly string[], options?: { skipped?: boolean }): Promise<void>;
   markDead(batchId: string, jobId: string): Promise<void>;
@@ -39,12 +53,25 @@ export interface BatchStore {
   get(batchId: string): Promise<BatchReport | undefined>;
 }
 
-const CLAIM_SCRIPT = `
-local owner = redis.call('HGET', KEYS[1], 'account')
-if owner and owner ~= ARGV[1] then return 0 end
-if not owner then redis.call('HSET', KEYS[1], 'account', ARGV[1], 'createdAt', ARGV[2]) end
-redis.call('EXPIRE', KEYS[1], ARGV[3])
-return 1
+/**
+ * Runs inside the enqueue transaction, after the job adds. KEYS: batch, jobs,
+ * completed, dead, duplicates, skipped. ARGV[1] ttl s, ARGV[2] created-at,
+ * ARGV[3] the prefix of the queue's job keys, then (job id, ref key) pairs.
+ * A job id whose key does not exist was deduplicated into another close.
+ */
+const REGISTER_SCRIPT = `
+redis.call('HSETNX', KEYS[1], 'createdAt', ARGV[2])
+local accepted = 0
+for i = 4, #ARGV, 2 do
+  if redis.call('EXISTS', ARGV[3] .. ARGV[i]) == 1 then
+    redis.call('SADD', KEYS[2], ARGV[i])
+    accepted = accepted + 1
+  else
+    redis.call('SADD', KEYS[5], ARGV[i + 1])
+  end
+end
+for _, key in ipairs(KEYS) do redis.call('EXPIRE', key, ARGV[1]) end
+return accepted
 `;
 
 /** Members per command; also keeps a mark script's unpacked job ids far below Lua's limit (about 8,000). */
@@ -54,25 +81,47 @@ const CHUNK = 1_000;
  * Marks jobs completed (and skipped) or dead, and refreshes every key of the
  * batch's expiry, in one round trip. KEYS: batch, jobs, completed, dead,
  * duplicates, skipped. ARGV[1] ttl s, ARGV[2] 'completed' | 'skipped' |
- * 'dead', ARGV[3...] job ids (at most CHUNK).
+ * 'dead', ARGV[3] when (ms since the epoch), ARGV[4...] job ids (at most CHUNK).
  */
 const MARK_SCRIPT = `
 if ARGV[2] == 'dead' then
-  redis.call('SADD', KEYS[4], unpack(ARGV, 3))
+  redis.call('SADD', KEYS[4], unpack(ARGV, 4))
 else
-  redis.call('SADD', KEYS[3], unpack(ARGV, 3))
-  redis.call('SREM', KEYS[4], unpack(ARGV, 3))
-  if ARGV[2] == 'skipped' then redis.call('SADD', KEYS[6], unpack(ARGV, 3)) end
+  redis.call('SADD', KEYS[3], unpack(ARGV, 4))
+  redis.call('SREM', KEYS[4], unpack(ARGV, 4))
+  if ARGV[2] == 'skipped' then redis.call('SADD', KEYS[6], unpack(ARGV, 4)) end
 end
+if redis.call('HEXISTS', KEYS[1], 'account') == 1 then redis.call('HSET', KEYS[1], 'lastEndAt', ARGV[3]) end
 for _, key in ipairs(KEYS) do redis.call('EXPIRE', key, ARGV[1]) end
 return 1
 `;
 
-type MarkScript = { closerMarkBatch(...args: (string | number)[]): Promise<number> };
+/**
+ * A batch's counts, read at one instant. A script rather than MULTI: Redis
+ * refuses every MULTI while out of memory, and a batch must stay readable
+ * then. KEYS as allKeys().
+ */
+const READ_SCRIPT = `
+local meta = redis.call('HMGET', KEYS[1], 'account', 'createdAt', 'lastEndAt')
+return {
+  meta[1], meta[2], meta[3],
+  redis.call('SCARD', KEYS[2]), redis.call('SCARD', KEYS[3]), redis.call('SCARD', KEYS[4]),
+  redis.call('SINTERCARD', 2, KEYS[4], KEYS[3]),
+  redis.call('SCARD', KEYS[5]), redis.call('SCARD', KEYS[6])
+}
+`;
+
+type BatchScripts = {
+  closerMarkBatch(...args: (string | number)[]): Promise<number>;
+  closerReadBatch(...keys: string[]): Promise<unknown[]>;
+};
+type RegisterScript = { closerRegisterBatchJobs(...args: (string | number)[]): ChainableCommander };
 
 export function createBatchStore(connection: Redis, keys: KeyNames): BatchStore {
-  const redis = connection as Redis & MarkScript;
+  const redis = connection as Redis & BatchScripts;
   if (!('closerMarkBatch' in connection)) connection.defineCommand('closerMarkBatch', { numberOfKeys: 6, lua: MARK_SCRIPT });
+  if (!('closerReadBatch' in connection)) connection.defineCommand('closerReadBatch', { numberOfKeys: 6, lua: READ_SCRIPT });
+  if (!('closerRegisterBatchJobs' in connection)) connection.defineCommand('closerRegisterBatchJobs', { numberOfKeys: 6, lua: REGISTER_SCRIPT });
   const allKeys = (batchId: string) => [
     keys.batch(batchId),
     keys.batchJobs(batchId),
@@ -85,27 +134,26 @@ export function createBatchStore(connection: Redis, keys: KeyNames): BatchStore 
     const marked: Promise<number>[] = [];
     // Every chunk is sent before the first answer is awaited, so all of them reach Redis in this order at once.
     for (let start = 0; start < jobIds.length; start += CHUNK) {
-      marked.push(redis.closerMarkBatch(...allKeys(batchId), RETENTION_SECONDS, how, ...jobIds.slice(start, start + CHUNK)));
+      marked.push(redis.closerMarkBatch(...allKeys(batchId), RETENTION_SECONDS, how, Date.now(), ...jobIds.slice(start, start + CHUNK)));
     }
     await Promise.all(marked);
   }
 
-  async function addToSet(key: string, batchId: string, members: readonly string[]): Promise<void> {
-    for (let start = 0; start < members.length; start += CHUNK) {
-      await redis.sadd(key, ...members.slice(start, start + CHUNK));
-    }
-    await redis.multi(allKeys(batchId).map((name) => ['expire', name, RETENTION_SECONDS])).exec();
-  }
-
   return {
-    async claim(batchId, account) {
-      const result = await redis.eval(CLAIM_SCRIPT, 1, keys.batch(batchId), account, new Date().toISOString(), RETENTION_SECONDS);
-      return result === 1;
+    async owner(batchId) {
+      return (await redis.hget(keys.batch(batchId), 'account')) ?? undefined;
     },
-    addJobs: (batchId, jobIds) => addToSet(keys.batchJobs(batchId), batchId, jobIds),
-    addDuplicates: (batchId, refKeys) => addToSet(keys.batchDuplicates(batchId), batchId, refKeys),
-    async removeJobs(batchId, jobIds) {
-      for (let start = 0; start < jobIds.length; start += CHUNK) await redis.srem(keys.batchJobs(batchId), ...jobIds.slice(start, start + CHUNK));
+    async enqueue(transaction, { batchId, account, jobKeyPrefix }, jobs, addJobs) {
+      if (jobs.length > CHUNK) throw new RangeError(`at most ${CHUNK} jobs per batch transaction`);
+      // A plain write first: under maxmemory Redis then refuses the whole transaction (EXECABORT), never a part of it.
+      transaction.hsetnx(keys.batch(batchId), 'account', account);
+      addJobs(transaction);
+      const pairs = jobs.flatMap(({ jobId, refKey }) => [jobId, refKey]);
+      (transaction as ChainableCommander & RegisterScript).closerRegisterBatchJobs(...allKeys(batchId), RETENTION_SECONDS, new Date().toISOString(), jobKeyPrefix, ...pairs);
+      const results = await transaction.exec();
+      const [error, accepted] = results?.at(-1) ?? [new Error('the enqueue transaction was discarded')];
+      if (error) throw error;
+      return accepted as number;
     },
     markCompleted: (batchId, jobIds, { skipped = false } = {}) => mark(batchId, jobIds, skipped ? 'skipped' : 'completed'),
     markDead: (batchId, jobId) => mark(batchId, [jobId], 'dead'),
@@ -113,24 +161,29 @@ export function createBatchStore(connection: Redis, keys: KeyNames): BatchStore 
       await redis.srem(keys.batchDead(batchId), jobId);
     },
     async get(batchId) {
-      const results = await redis
-        .multi()
-        .hgetall(keys.batch(batchId))
-        .scard(keys.batchJobs(batchId))
-        .scard(keys.batchCompleted(batchId))
-        .scard(keys.batchDead(batchId))
-        .sintercard(2, keys.batchDead(batchId), keys.batchCompleted(batchId))
-        .scard(keys.batchDuplicates(batchId))
-        .scard(keys.batchSkipped(batchId))
-        .exec();
-      const [meta, total, completed, dead, deadAndCompleted, duplicates, skipped] = (results ?? []).map(([error, value]) => {
-        if (error) throw error;
-        return value;
-      }) as [Record<string, string>, number, number, number, number, number, number];
-      if (!meta.account) return undefined;
-      const deadLettered = dead - deadAndCompleted;
-      const pending = Math.max(0, total - completed - deadLettered);
-      return { batchId, account: meta.account, total, completed, deadLettered, pending, done: pending === 0, duplicates, skipped, createdAt: meta.createdAt ?? '' };
+      const [account, createdAt, lastEndAt, total, completed, dead, deadAndCompleted, duplicates, skipped] = (await redis.closerReadBatch(...allKeys(batchId))) as [
+        string | null,
+        string | null,
+        string | null,
+        ...number[],
+      ];
+      if (!account) return undefined;
+      const deadLettered = dead! - deadAndCompleted!;
+      const pending = Math.max(0, total! - completed! - deadLettered);
+      const done = pending === 0;
+      return {
+        batchId,
+        account,
+        total: total!,
+        completed: completed!,
+        deadLettered,
+        pending,
+        done,
+        duplicates: duplicates!,
+        skipped: skipped!,
+        createdAt: createdAt ?? '',
+        finishedAt: done && lastEndAt ? new Date(Number(lastEndAt)).toISOString() : null,
+      };
     },
   };
 }

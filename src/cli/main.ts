@@ -7,6 +7,10 @@ import { AppError } from '../errors/app-error.js';
 import { createLogger } from '../logger.js';
 import { ProducerError, ValidationError } from '../producer/producer-errors.js';
 import { createProducer, type JobStatus, type Producer } from '../producer/producer.js';
+import { createAccountDirectory, mergeAccounts } from '../accounts/account-directory.js';
+import { keyNames } from '../queues/names.js';
+import { checkRedisReachable } from '../redis/check-redis-reachable.js';
+import { createRedis } from '../redis/create-redis.js';
 import { runAllInOne, runApiProcess, runSchedulerProcess, runWorkerProcess } from '../runtime/processes.js';
 import type { BatchReport } from '../batches/batch-store.js';
 import { runDemo } from '../demo/run-demo.js';
@@ -14,36 +18,54 @@ import { table } from './output.js';
 import { watchBatch } from './progress.js';
 import { readRefs } from './read-refs.js';
 
-/** Exit codes: 1 the request failed, 2 bad configuration or usage. */
+/** Exit codes: 1 the request failed, 2 bad configuration or usage, or Redis unreachable; 3 a waited-for batch ended with dead letters. */
 const EXIT_FAILED = 1;
 const EXIT_CONFIG = 2;
+const EXIT_DEAD_LETTERS = 3;
+
+/** After waiting for a batch: closes that ended in the dead letters make the exit code say so. */
+function exitForBatch(report: BatchReport): void {
+  if (report.deadLettered > 0) {
+    console.error(`${report.deadLettered} of ${report.total} close(s) were dead-lettered; see why with: closer dlq list -a ${report.account}`);
+    process.exitCode = EXIT_DEAD_LETTERS;
+  }
+}
 
 function config(): Config {
   return loadConfig(process.env);
 }
 
-/** Runs a producer command and always releases the Redis connection, so the CLI exits. */
+/**
+ * Runs a producer command and always releases the Redis connection, so the
+ * CLI exits. It acts on its own configured accounts and on those the running
+ * processes published (the demo's, a deployment's accounts file).
+ */
 async function withProducer<T>(run: (producer: Producer) => Promise<T>): Promise<T> {
   const cfg = config();
-  const producer = createProducer(cfg);
-  // Give the connection a moment to come up: the producer fails fast (503) while it is down.
-  await waitForReady(producer);
+  // A plain message and exit 2 when Redis is not there, rather than a 503 per command.
+  await checkRedisReachable(cfg.redisUrl);
+  const redis = createRedis(cfg.redisUrl, 'producer', 'closer-cli');
+  redis.on('error', () => undefined); // a command run while Redis is down answers 503
   try {
-    return await run(producer);
+    // The connection fails fast until it is up.
+    await pRetry(
+      () => {
+        if (redis.status !== 'ready') throw new Error(`redis connection is ${redis.status}`);
+      },
+      { retries: 12, minTimeout: 50, maxTimeout: 400 },
+    ).catch(() => undefined);
+    const published = await createAccountDirectory(redis, keyNames(cfg.queuePrefix))
+      .list()
+      .catch(() => []);
+    const producer = createProducer(cfg, { redis, accounts: mergeAccounts(cfg.accounts, published) });
+    try {
+      return await run(producer);
+    } finally {
+      await producer.dispose();
+    }
   } finally {
-    await producer.dispose();
+    await redis.quit().catch(() => redis.disconnect());
   }
-}
-
-/** Waits (about 3 s at most) for the connection; if Redis stays down, the command itself reports 503. */
-async function waitForReady(producer: Producer): Promise<void> {
-  await pRetry(
-    async () => {
-      const { reason } = await producer.readiness();
-      if (reason?.startsWith('redis connection is')) throw new Error(reason);
-    },
-    { retries: 12, minTimeout: 50, maxTimeout: 400 },
-  ).catch(() => undefined);
 }
 
 /** Follows a job until it completes or fails; p-retry paces the polls. */
@@ -137,6 +159,7 @@ program
       if (!options.json) console.log(`batch ${result.batchId}: ${result.accepted} enqueued, ${result.duplicates} duplicate(s) of ${result.total}`);
       const report = options.json ? await waitForBatch(producer, result.batchId) : await watchBatch(producer, result.batchId, { out: process.stdout });
       if (options.json) print({ ...result, report }, true, () => '');
+      exitForBatch(report);
     });
   });
 
@@ -178,6 +201,7 @@ program
     const report = await withProducer((producer) =>
       !options.watch ? producer.batch(batchId) : options.json ? waitForBatch(producer, batchId) : watchBatch(producer, batchId, { out: process.stdout }),
     );
+    if (options.watch) exitForBatch(report);
     if (options.watch && !options.json) return;
     print(report, Boolean(options.json), () =>
       table([report as unknown as Record<string, unknown>], ['batchId', 'account', 'total', 'completed', 'deadLettered', 'pending', 'done', 'duplicates', 'skipped']),

@@ -12,10 +12,21 @@ export function progressLine(report: BatchReport, ratePerSecond: number): string
   return `[${bar}] ${finished}/${report.total}  completed ${report.completed}  dead-lettered ${report.deadLettered}  pending ${report.pending}  ${ratePerSecond.toFixed(1)}/s`;
 }
 
-export function summaryLine(report: BatchReport, seconds: number): string {
+/** From the batch's creation to its last job's end, as Redis recorded them: watching may start late. */
+function batchSeconds(report: BatchReport): number | undefined {
+  if (!report.finishedAt || !report.createdAt) return undefined;
+  return Math.max(0, Date.parse(report.finishedAt) - Date.parse(report.createdAt)) / 1000;
+}
+
+export function summaryLine(report: BatchReport, watchedSeconds: number): string {
   const skipped = report.skipped ? `, ${report.skipped} of them skipped (active again)` : '';
   const duplicates = report.duplicates ? `; ${report.duplicates} duplicate ref(s) were already pending elsewhere` : '';
-  return `batch ${report.batchId} done in ${seconds.toFixed(1)} s: ${report.completed} completed${skipped}, ${report.deadLettered} dead-lettered${duplicates}`;
+  const counts = `${report.completed} completed${skipped}, ${report.deadLettered} dead-lettered${duplicates}`;
+  if (!report.done) return `batch ${report.batchId} not done after ${watchedSeconds.toFixed(1)} s: ${counts}, ${report.pending} pending`;
+  const seconds = batchSeconds(report);
+  const finished = report.completed + report.deadLettered;
+  const rate = seconds ? `, ${(finished / seconds).toFixed(1)}/s` : '';
+  return `batch ${report.batchId} done in ${seconds === undefined ? '?' : seconds.toFixed(1)} s${rate}: ${counts}`;
 }
 
 export interface WatchOptions {
@@ -37,7 +48,9 @@ export async function watchBatch(producer: Producer, batchId: string, { out, int
     samples.push({ at: now, finished: report.completed + report.deadLettered });
     while (samples.length > 1 && now - samples[0]!.at > 5_000) samples.shift();
     const first = samples[0]!;
-    const rate = now > first.at ? ((samples.at(-1)!.finished - first.finished) * 1000) / (now - first.at) : 0;
+    const sinceCreated = (Date.now() - Date.parse(report.createdAt)) / 1000;
+    // Until two readings span some time, the average since the batch was created is the best estimate.
+    const rate = now - first.at >= 1_000 ? ((samples.at(-1)!.finished - first.finished) * 1000) / (now - first.at) : sinceCreated > 0 ? samples.at(-1)!.finished / sinceCreated : 0;
     const line = progressLine(report, rate);
     if (out.isTTY) out.write(`\r${line}\x1b[K`);
     else if (report.done || now - lastPrinted >= 5_000) {

@@ -18,6 +18,7 @@ const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debu
 /** The general variables loadConfig reads (the provider ones come from accountVariables()). */
 export const GENERAL_VARIABLES = [
   'REDIS_URL',
+  'HOST',
   'PORT',
   'CLOSER_API_TOKEN',
   'LOG_LEVEL',
@@ -69,6 +70,8 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     return parsed.value;
   };
 
+  const host = value('HOST');
+  if (host !== undefined && !/^[A-Za-z0-9.:[\]_-]+$/.test(host)) problems.push('HOST: must be an interface address such as 0.0.0.0, 127.0.0.1 or ::');
   const port = integer('PORT', 3000, 0, 65_535);
   const healthPort = integer('CLOSER_HEALTH_PORT', 3001, 0, 65_535);
   const basicAuth = value('CLOSER_DASHBOARD_BASIC_AUTH');
@@ -125,6 +128,7 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
   if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze({
     redisUrl,
+    ...(host !== undefined ? { host } : {}),
     port,
     healthPort,
     apiToken: value('CLOSER_API_TOKEN'),

@@ -40,6 +40,46 @@ export interface ChatwootAccount extends AccountBase {
 
 export type AccountConfig = PeachAccount | CallbellAccount | ChatwootAccount;
 
+/**
+ * What a process may know of an account without its credentials: enough to
+ * validate refs, enqueue, report and administer it. Producers (the API, the
+ * CLI) work from this; only workers need the credentials. Every
+ * AccountConfig is one.
+ */
+export interface AccountInfo {
+  readonly id: string;
+  readonly provider: ProviderName;
+  readonly baseUrl: string;
+  readonly rateLimit: RateLimit;
+  readonly autoClose?: AutoClosePolicy;
+  readonly accountId?: number;
+  readonly inboxIdentifier?: string;
+  /** Chatwoot: it has an application-API token. Left out on an AccountConfig, which holds the token itself. */
+  readonly applicationApi?: boolean;
+}
+
+/** Whether closes and lists can go through Chatwoot's application API (others: always true). */
+export function hasApplicationApi(account: AccountInfo): boolean {
+  if (account.provider !== 'chatwoot') return true;
+  return account.applicationApi ?? (account as ChatwootAccount).apiAccessToken !== undefined;
+}
+
+/** An account's credentials left out. */
+export function accountInfo(account: AccountConfig): AccountInfo {
+  const { id, provider, baseUrl, rateLimit, autoClose } = account;
+  const chatwoot = account.provider === 'chatwoot' ? account : undefined;
+  return {
+    id,
+    provider,
+    baseUrl,
+    rateLimit,
+    ...(autoClose ? { autoClose } : {}),
+    ...(chatwoot?.accountId !== undefined ? { accountId: chatwoot.accountId } : {}),
+    ...(chatwoot?.inboxIdentifier !== undefined ? { inboxIdentifier: chatwoot.inboxIdentifier } : {}),
+    ...(chatwoot ? { applicationApi: chatwoot.apiAccessToken !== undefined } : {}),
+  };
+}
+
 export interface JobSettings {
   /** Attempts per close for retryable failures (429s do not count). */
   readonly attempts: number;
@@ -61,6 +101,8 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
 
 export interface Config {
   readonly redisUrl: string;
+  /** HOST: the interface the API and health servers listen on; unset means 0.0.0.0 (the demo: 127.0.0.1). */
+  readonly host?: string;
   readonly port: number;
   /** Health and metrics port of worker and scheduler processes. */
   readonly healthPort: number;

@@ -1,24 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { Redis } from 'ioredis';
+import { pingRedis } from '../redis/check-redis-reachable.js';
 
 export interface LocalRedis {
   /** True when this process started it (and will stop it). */
   started: boolean;
+  /** Why none was started when one was needed, for the error that follows. */
+  note?: string;
   stop(): Promise<void>;
-}
-
-async function reachable(url: string): Promise<boolean> {
-  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1_000 });
-  probe.on('error', () => undefined);
-  try {
-    await probe.connect();
-    return (await probe.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
 }
 
 /**
@@ -28,7 +17,7 @@ async function reachable(url: string): Promise<boolean> {
  */
 export async function ensureLocalRedis(url: string): Promise<LocalRedis> {
   const nothing = { started: false, stop: async () => undefined };
-  if (await reachable(url)) return nothing;
+  if ((await pingRedis(url, 1_000)) === undefined) return nothing;
   const { hostname, port } = new URL(url);
   if (!['127.0.0.1', 'localhost', '::1', '[::1]'].includes(hostname)) return nothing;
   let child: ChildProcess;
@@ -47,8 +36,10 @@ export async function ensureLocalRedis(url: string): Promise<LocalRedis> {
       once(child, 'error').then(([error]) => Promise.reject(error as Error)),
       once(child, 'exit').then(() => Promise.reject(new Error('redis-server exited'))),
     ]);
-  } catch {
-    return nothing; // not installed or cannot start: the caller reports Redis as unreachable
+  } catch (error) {
+    // Not installed, or it could not start: the caller reports Redis as unreachable, with this.
+    const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+    return { ...nothing, note: missing ? 'redis-server is not installed here, so closer could not start one for this run.' : `closer tried to start redis-server for this run: ${(error as Error).message}.` };
   }
   return {
     started: true,

@@ -1,4 +1,4 @@
-import type { AccountConfig } from '../config/types.js';
+import type { AccountInfo } from '../config/types.js';
 import type { CallbellClient } from '../providers/callbell/callbell-client.js';
 import type { ChatwootClient } from '../providers/chatwoot/chatwoot-client.js';
 import type { AnyProviderClient } from '../providers/create-provider-client.js';
@@ -14,7 +14,7 @@ import type { CallbellRef, ChatwootRef, ConversationRef, PeachConversationRef } 
  */
 export async function currentActivity(
   client: AnyProviderClient,
-  account: AccountConfig,
+  account: AccountInfo,
   ref: ConversationRef,
   hint: { phoneNumber?: string },
 ): Promise<string | null | undefined> {

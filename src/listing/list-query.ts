@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from '../config/duration.js';
-import type { AccountConfig, ProviderName } from '../config/types.js';
+import { hasApplicationApi, type AccountInfo, type ProviderName } from '../config/types.js';
 import { UnknownAccountError, ValidationError, type ValidationIssue } from '../producer/producer-errors.js';
 
 export const DEFAULT_LIST_LIMIT = 1_000;
@@ -21,7 +21,7 @@ export interface ListQuery {
 }
 
 export interface ListRequest {
-  account: AccountConfig;
+  account: AccountInfo;
   query: ListQuery;
   limit: number;
 }
@@ -77,7 +77,7 @@ const filterSchema = (provider: ProviderName) => z.strictObject({ ...common, ...
  * reported with its path; a filter the account's provider does not have is an
  * unknown field.
  */
-export function parseListRequest(body: unknown, accounts: readonly AccountConfig[]): ListRequest {
+export function parseListRequest(body: unknown, accounts: readonly AccountInfo[]): ListRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new ValidationError([{ index: null, path: '', message: 'must be a JSON object with "account" and "filter"' }]);
   }
@@ -104,7 +104,7 @@ export function parseListRequest(body: unknown, accounts: readonly AccountConfig
     } else {
       const { status, idleFor, updatedSince, ...native } = parsed.data;
       query = { status, ...(idleFor !== undefined ? { idleForMs: idleFor } : {}), ...(updatedSince ? { updatedSince: new Date(updatedSince).toISOString() } : {}), native };
-      if (account.provider === 'chatwoot' && account.apiAccessToken === undefined && (native as { contactIdentifier?: string }).contactIdentifier === undefined) {
+      if (account.provider === 'chatwoot' && !hasApplicationApi(account) && (native as { contactIdentifier?: string }).contactIdentifier === undefined) {
         issues.push({
           index: null,
           path: 'filter.contactIdentifier',

@@ -1,4 +1,4 @@
-import type { AccountConfig } from '../config/types.js';
+import type { AccountInfo } from '../config/types.js';
 import type { CallbellClient } from '../providers/callbell/callbell-client.js';
 import type { ChatwootClient } from '../providers/chatwoot/chatwoot-client.js';
 import type { AnyProviderClient } from '../providers/create-provider-client.js';
@@ -33,7 +33,7 @@ const CHATWOOT_STATUSES: Record<ListStatus, ('open' | 'pending' | 'snoozed' | 'r
  * through the provider as it goes (so a caller that stops early stops the
  * paging). Each provider is asked in the way it supports best.
  */
-export async function* matchingConversations(client: AnyProviderClient, account: AccountConfig, query: ListQuery, options: MatchOptions): AsyncGenerator<Conversation> {
+export async function* matchingConversations(client: AnyProviderClient, account: AccountInfo, query: ListQuery, options: MatchOptions): AsyncGenerator<Conversation> {
   const idleBefore = query.idleForMs !== undefined ? options.now - query.idleForMs : undefined;
   const activeSince = query.updatedSince ? Date.parse(query.updatedSince) : undefined;
   const scanned = options.scanned ?? { count: 0 };

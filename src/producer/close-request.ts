@@ -1,4 +1,4 @@
-import type { AccountConfig } from '../config/types.js';
+import type { AccountInfo } from '../config/types.js';
 import type { ConversationRef } from '../providers/types.js';
 import { checkRef } from '../refs/ref-schemas.js';
 import { UnknownAccountError, ValidationError, type ValidationIssue } from './producer-errors.js';
@@ -7,7 +7,7 @@ export const MAX_REFS_PER_REQUEST = 10_000;
 const BATCH_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 export interface CloseRequest {
-  account: AccountConfig;
+  account: AccountInfo;
   refs: ConversationRef[];
   batchId?: string;
 }
@@ -17,7 +17,7 @@ export interface CloseRequest {
  * and the CLI. Everything is checked before anything is enqueued, and every
  * problem is reported, by index and path.
  */
-export function parseCloseRequest(body: unknown, accounts: readonly AccountConfig[]): CloseRequest {
+export function parseCloseRequest(body: unknown, accounts: readonly AccountInfo[]): CloseRequest {
   const issues: ValidationIssue[] = [];
   const refs: ConversationRef[] = [];
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {

@@ -1,11 +1,14 @@
-import type { Redis } from 'ioredis';
+import { Job, type IRedisTransaction } from 'bullmq';
+import type { ChainableCommander } from 'ioredis';
 import type { BatchStore } from '../batches/batch-store.js';
 import type { JobSettings } from '../config/types.js';
 import type { ConversationRef } from '../providers/types.js';
 import type { AccountQueue } from '../queues/account-queues.js';
 import { CLOSE_JOB, closeJobOptions, type CloseJobData } from '../queues/close-job.js';
 import { refKey } from '../refs/ref-key.js';
-import { BatchConflictError, EnqueueIncompleteError } from './producer-errors.js';
+import { certainlyNotRun, isConnectionLost, isOutOfMemory } from '../redis/redis-errors.js';
+import { createEnqueuePacer, type EnqueuePacer } from './enqueue-pacer.js';
+import { BatchConflictError, EnqueueIncompleteError, RedisOutOfMemoryError, RedisUnavailableError } from './producer-errors.js';
 
 export interface CloseAccepted {
   batchId: string;
@@ -18,45 +21,74 @@ export interface CloseAccepted {
 }
 
 export interface EnqueueDeps {
-  redis: Redis;
-  prefix: string;
+  /** Must run on the connection of the account's queue: a chunk's job adds and its batch bookkeeping are one transaction. */
   batches: BatchStore;
   jobs: JobSettings;
+  /** Shared by every enqueue of the process (see enqueue-pacer.ts); each call gets its own otherwise. */
+  pacer?: EnqueuePacer;
 }
 
-/** Jobs per addBulk pipeline: big enough to be fast, small enough that a failure loses little. */
+/** Jobs per transaction: big enough to be fast, small enough that a failure leaves little uncertain. */
 const CHUNK = 500;
 /**
- * Pipelines in flight at once. One at a time left the producer idle while
- * Redis ran a chunk's scripts and Redis idle while the next chunk was encoded
- * (idle 43% of a 10,000-ref enqueue); a few overlap the two.
+ * Transactions in flight at once. One at a time left the producer idle while
+ * Redis ran a chunk and Redis idle while the next chunk was built (idle 43% of
+ * a 10,000-ref enqueue); two overlap the two. More made reads on the same
+ * connection wait longer and enqueued no faster (bench/api-latency.ts,
+ * 2026-12-02: p99 of GET /v1/batches 191 ms with 4, 127 ms with 2, under
+ * 8 concurrent 10,000-ref requests). The producer's pacer holds this for the
+ * whole process.
  */
-const IN_FLIGHT = 4;
+export const IN_FLIGHT = 2;
+/**
+ * Longest an enqueue waits for Redis before answering. Redis paused or slow for
+ * a few seconds should still end in a 202; a Redis that stopped answering
+ * gets an answer that says which closes are uncertain.
+ */
+export const ENQUEUE_DEADLINE_MS = 15_000;
 
-type Planned = { key: string; ref: ConversationRef; jobId: string };
+type Planned = { refKey: string; ref: ConversationRef; jobId: string };
+
+/** How one chunk's transaction ended; `in-flight` when it was sent and had no answer by the deadline. */
+type Answered = { ran: true; accepted: number } | { ran: false; certain: boolean; error: unknown };
+type ChunkOutcome = Answered | { ran: false; stopped: true };
+type ChunkState = Answered | 'in-flight' | undefined;
+
+interface ChunkControl {
+  /** True once the enqueue has answered (deadline) or failed: nothing more may be sent. */
+  stopped(): boolean;
+  /** Called right before the transaction is sent: from here its fate is unknown until answered. */
+  sending(): void;
+}
 
 /**
  * Runs `add` on every chunk, IN_FLIGHT at a time, in order. After a failure
  * no further chunk starts, so the part whose fate is unknown stays small.
- * A chunk's result is undefined when it failed or never started.
+ * At the deadline it stops starting chunks and reports where each one is
+ * (a chunk's transaction cannot be taken back once sent: it may still run).
  */
-async function inFlight<T, R>(chunks: readonly T[], add: (chunk: T) => Promise<R>): Promise<{ results: (R | undefined)[]; failed: boolean }> {
-  const results: (R | undefined)[] = [];
-  let failed = false;
+async function inFlight<T>(chunks: readonly T[], add: (chunk: T, control: ChunkControl) => Promise<ChunkOutcome>, deadlineMs: number): Promise<ChunkState[]> {
+  const states: ChunkState[] = [];
+  let stopped = false;
   let next = 0;
   const lane = async () => {
-    while (!failed && next < chunks.length) {
+    while (!stopped && next < chunks.length) {
       const index = next;
       next += 1;
-      try {
-        results[index] = await add(chunks[index]!);
-      } catch {
-        failed = true;
-      }
+      const outcome = await add(chunks[index]!, { stopped: () => stopped, sending: () => (states[index] = 'in-flight') });
+      if ('stopped' in outcome) return;
+      states[index] = outcome;
+      if (!outcome.ran) stopped = true;
     }
   };
-  await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, chunks.length) }, lane));
-  return { results, failed };
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, deadlineMs);
+  });
+  await Promise.race([Promise.all(Array.from({ length: Math.min(IN_FLIGHT, chunks.length) }, lane)), deadline]);
+  clearTimeout(timer);
+  stopped = true;
+  return [...states];
 }
 
 /**
@@ -64,65 +96,84 @@ async function inFlight<T, R>(chunks: readonly T[], add: (chunk: T) => Promise<R
  * its id derives from the batch and the ref, so resending the same request is
  * idempotent, and a ref with a close pending anywhere is deduplicated.
  * `extra` adds job data per ref (the sweep's re-check).
+ *
+ * Each chunk of jobs goes to Redis as one transaction with its batch
+ * bookkeeping, so a chunk is either wholly enqueued and counted or not at
+ * all. When Redis fails part-way, the answer counts what it knows: chunks
+ * that answered, chunks Redis certainly did not run, and chunks whose answer
+ * was lost with the connection (uncertain: `GET /v1/batches/:id` tells, once
+ * Redis is back).
  */
 export async function enqueueCloses(
   deps: EnqueueDeps,
   entry: AccountQueue,
   batchId: string,
   refs: readonly ConversationRef[],
-  extra: (ref: ConversationRef) => Partial<CloseJobData> = () => ({}),
+  { extra = () => ({}), deadlineMs = ENQUEUE_DEADLINE_MS }: { extra?: (ref: ConversationRef) => Partial<CloseJobData>; deadlineMs?: number } = {},
 ): Promise<CloseAccepted> {
   const unique = new Map<string, ConversationRef>();
   for (const ref of refs) {
     const key = refKey(ref);
     if (!unique.has(key)) unique.set(key, ref);
   }
-  const planned: Planned[] = [...unique].map(([key, ref]) => ({ key, ref, jobId: `${batchId}-${key}` }));
-
-  if (!(await deps.batches.claim(batchId, entry.account.id))) throw new BatchConflictError(batchId);
-  // Registered before they exist: a crash now leaves the batch waiting (visible), never reporting done early.
-  await deps.batches.addJobs(batchId, planned.map((job) => job.jobId));
+  const planned: Planned[] = [...unique].map(([key, ref]) => ({ refKey: key, ref, jobId: `${batchId}-${key}` }));
+  const account = entry.account.id;
+  const owner = await deps.batches.owner(batchId);
+  if (owner !== undefined && owner !== account) throw new BatchConflictError(batchId);
 
   const options = closeJobOptions(deps.jobs);
+  const batch = { batchId, account, jobKeyPrefix: entry.queue.toKey('') };
   const chunks: Planned[][] = [];
   for (let start = 0; start < planned.length; start += CHUNK) chunks.push(planned.slice(start, start + CHUNK));
-  const { results: added, failed } = await inFlight(chunks, (chunk) =>
-    entry.queue.addBulk(
-      chunk.map(({ key, ref, jobId }) => ({
-        name: CLOSE_JOB,
-        data: { account: entry.account.id, ref, batchId, ...extra(ref) } satisfies CloseJobData,
-        opts: { ...options, jobId, deduplication: { id: key } },
-      })),
-    ),
-  );
-
-  const foreign: string[] = [];
-  const duplicateKeys: string[] = [];
-  const unknown: Planned[] = [];
-  let accepted = 0;
-  chunks.forEach((chunk, index) => {
-    const jobs = added[index];
-    if (jobs === undefined) unknown.push(...chunk);
-    else
-      chunk.forEach(({ key, jobId }, position) => {
-        // Deduplication hands back the pending job's id: that close is someone else's.
-        if (jobs[position]?.id === jobId) accepted += 1;
-        else {
-          foreign.push(jobId);
-          duplicateKeys.push(key);
+  const pacer = deps.pacer ?? createEnqueuePacer(IN_FLIGHT);
+  const states = await inFlight(chunks, async (chunk, control) => {
+    const done = await pacer.begin();
+    if (control.stopped()) {
+      done();
+      return { ran: false, stopped: true };
+    }
+    try {
+      // BullMQ's client wraps our connection: its transactions carry both BullMQ's scripts and the batch store's.
+      const transaction = (await entry.queue.backend.client).multi() as unknown as ChainableCommander;
+      control.sending();
+      const accepted = await deps.batches.enqueue(transaction, batch, chunk, (transaction) => {
+        for (const { refKey: key, ref, jobId } of chunk) {
+          const data: CloseJobData = { account, ref, batchId, ...extra(ref) };
+          const job = new Job(entry.queue, CLOSE_JOB, data, { ...options, jobId, deduplication: { id: key } }, jobId);
+          // BullMQ's own bulk add is a pipeline; this puts the same adds on our transaction.
+          void entry.queue.backend.addJobToTransaction(transaction as unknown as IRedisTransaction, job.asJSON(), jobId);
         }
       });
+      return { ran: true, accepted };
+    } catch (error) {
+      return { ran: false, certain: certainlyNotRun(error), error };
+    } finally {
+      done();
+    }
+  }, deadlineMs);
+
+  let accepted = 0;
+  let notEnqueued = 0;
+  let uncertain = 0;
+  let cause: unknown;
+  chunks.forEach((chunk, index) => {
+    const state = states[index];
+    if (state === undefined) notEnqueued += chunk.length;
+    else if (state === 'in-flight') {
+      cause ??= new Error(`Redis did not answer within ${deadlineMs} ms`);
+      uncertain += chunk.length;
+    } else if (state.ran) accepted += state.accepted;
+    else {
+      cause ??= state.error;
+      if (state.certain) notEnqueued += chunk.length;
+      else uncertain += chunk.length;
+    }
   });
-  if (failed) {
-    // addBulk is a pipeline, not a transaction: some jobs of a failed chunk may exist. Count what really does, drop the rest from the batch.
-    const exists = await Promise.all(unknown.map(({ jobId }) => deps.redis.exists(`${deps.prefix}:${entry.queue.name}:${jobId}`).catch(() => 0)));
-    const missing = unknown.filter((_, index) => exists[index] === 0).map(({ jobId }) => jobId);
-    await deps.batches.removeJobs(batchId, [...missing, ...foreign]).catch(() => undefined);
-    throw new EnqueueIncompleteError(batchId, accepted + unknown.length - missing.length, missing.length);
-  }
-  if (foreign.length > 0) {
-    await deps.batches.removeJobs(batchId, foreign);
-    await deps.batches.addDuplicates(batchId, duplicateKeys);
+  if (cause !== undefined) {
+    const reason = isOutOfMemory(cause) ? 'redis_out_of_memory' : isConnectionLost(cause) ? 'redis_unavailable' : uncertain > 0 && states.includes('in-flight') ? 'redis_timeout' : 'redis_error';
+    if (accepted === 0 && uncertain === 0 && reason === 'redis_out_of_memory') throw new RedisOutOfMemoryError();
+    if (accepted === 0 && uncertain === 0 && reason === 'redis_unavailable') throw new RedisUnavailableError();
+    throw new EnqueueIncompleteError({ batchId, accepted, notEnqueued, uncertain, reason }, { cause });
   }
   return { batchId, total: refs.length, accepted, duplicates: refs.length - accepted };
 }

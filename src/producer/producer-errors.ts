@@ -6,6 +6,8 @@ import { AppError } from '../errors/app-error.js';
  */
 export abstract class ProducerError extends AppError {
   abstract readonly httpStatus: number;
+  /** Sent as Retry-After: the answer is a refusal worth retrying after this many seconds. */
+  readonly retryAfterSeconds?: number;
   /** Extra fields of the JSON answer. */
   details(): Record<string, unknown> {
     return {};
@@ -66,26 +68,80 @@ export class BatchConflictError extends ProducerError {
 export class RedisUnavailableError extends ProducerError {
   readonly code = 'redis_unavailable';
   readonly httpStatus = 503;
+  override readonly retryAfterSeconds = 2;
 
-  constructor() {
-    super('Redis is unreachable; nothing was enqueued, try again');
+  /** `uncertain`: the connection failed while a change was under way, so whether Redis made it is unknown. */
+  constructor({ uncertain = false } = {}) {
+    super(
+      uncertain
+        ? 'Redis stopped answering while this change was under way; it may or may not have been made. Retrying is safe'
+        : 'Redis is unreachable; nothing was enqueued or changed, try again',
+    );
   }
 }
 
-/** Redis failed half-way through a bulk enqueue: some jobs exist, the rest do not. Retrying with the same batchId is safe. */
+export class RedisOutOfMemoryError extends ProducerError {
+  readonly code = 'redis_out_of_memory';
+  readonly httpStatus = 503;
+  override readonly retryAfterSeconds = 10;
+
+  constructor() {
+    super("Redis is out of memory (maxmemory reached, nothing may be evicted) and refuses writes; nothing was enqueued or changed. Free memory or raise Redis's maxmemory, then retry");
+  }
+}
+
+/** This process is already enqueueing as much as it takes at once; the client retries shortly. */
+export class ProducerBusyError extends ProducerError {
+  readonly code = 'busy';
+  readonly httpStatus = 503;
+  override readonly retryAfterSeconds = 1;
+
+  constructor(readonly refs: number) {
+    super(`closer is enqueueing as many closes as it takes at once; nothing of these ${refs} was enqueued, retry after a second (resending with the same batchId is safe)`);
+  }
+}
+
+export interface EnqueueIncompleteDetails {
+  batchId: string;
+  /** Distinct refs whose jobs are certainly enqueued (or were already, as duplicates were counted apart). */
+  accepted: number;
+  /** Distinct refs certainly not enqueued. */
+  notEnqueued: number;
+  /** Distinct refs whose transaction's answer was lost with the connection: enqueued or not, unknown. */
+  uncertain: number;
+  /** What failed: redis_unavailable, redis_out_of_memory or redis_error. */
+  reason: string;
+}
+
+/**
+ * Redis failed part-way through a bulk enqueue. Each chunk of jobs is one
+ * transaction, so every number here is known, except `uncertain`, which says
+ * how many refs had their answer lost; `GET /v1/batches/:id` counts them once
+ * Redis is back. Resending with the same batchId enqueues the rest and is safe.
+ */
 export class EnqueueIncompleteError extends ProducerError {
   readonly code = 'enqueue_incomplete';
   readonly httpStatus = 503;
+  override readonly retryAfterSeconds = 2;
+  readonly batchId: string;
+  readonly accepted: number;
+  readonly notEnqueued: number;
+  readonly uncertain: number;
+  readonly reason: string;
 
-  constructor(
-    readonly batchId: string,
-    readonly accepted: number,
-    readonly notEnqueued: number,
-  ) {
-    super(`only ${accepted} close(s) were enqueued before Redis failed; resend the request with batchId "${batchId}" to enqueue the rest`);
+  constructor(counts: EnqueueIncompleteDetails, options?: { cause?: unknown }) {
+    const { batchId, accepted, notEnqueued, uncertain, reason } = counts;
+    const unknown = uncertain > 0 ? `, ${uncertain} uncertain (Redis's answer was lost; GET /v1/batches/${batchId} tells once it is back)` : '';
+    super(`Redis failed part-way (${reason}): ${accepted} close(s) enqueued, ${notEnqueued} not${unknown}; resend the request with batchId "${batchId}" to enqueue the rest`, options);
+    this.batchId = batchId;
+    this.accepted = accepted;
+    this.notEnqueued = notEnqueued;
+    this.uncertain = uncertain;
+    this.reason = reason;
   }
 
   override details() {
-    return { batchId: this.batchId, accepted: this.accepted, notEnqueued: this.notEnqueued };
+    const { batchId, accepted, notEnqueued, uncertain, reason } = this;
+    return { batchId, accepted, notEnqueued, uncertain, reason };
   }
 }

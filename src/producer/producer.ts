@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { BatchReport } from '../batches/batch-store.js';
 import { formatDuration } from '../config/duration.js';
-import type { Config } from '../config/types.js';
+import type { AccountInfo, Config } from '../config/types.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { DeadLetter } from '../dead-letters/dead-letter-store.js';
 import { redisReadiness, type Readiness } from '../health/redis-readiness.js';
@@ -15,8 +15,11 @@ import { LIST_JOB, listJobOptions, type ListJobData } from '../queues/list-job.j
 import { parseQualifiedId, qualifiedId } from '../queues/names.js';
 import { SWEEP_JOB, sweepJobOptions, type SweepJobData, type SweepResult } from '../queues/sweep-job.js';
 import { parseCloseRequest } from './close-request.js';
-import { enqueueCloses, type CloseAccepted } from './enqueue-closes.js';
-import { NotFoundError, RedisUnavailableError, UnknownAccountError, ValidationError } from './producer-errors.js';
+import { ENQUEUE_DEADLINE_MS, IN_FLIGHT, enqueueCloses, type CloseAccepted } from './enqueue-closes.js';
+import { certainlyNotRun, isConnectionLost, isOutOfMemory } from '../redis/redis-errors.js';
+import { createEnqueueAdmission } from './enqueue-admission.js';
+import { createEnqueuePacer } from './enqueue-pacer.js';
+import { NotFoundError, ProducerError, RedisOutOfMemoryError, RedisUnavailableError, UnknownAccountError, ValidationError } from './producer-errors.js';
 
 export type { CloseAccepted };
 
@@ -64,12 +67,35 @@ export interface ProducerOptions {
   metrics?: Metrics;
   /** Services built on `redis` by the caller (the API shares them with the dashboard and metrics). */
   services?: SharedServices;
-  /** Longest a Redis call may take before the request answers 503. */
+  /** The accounts it acts on, when not the config's (the CLI adds those other processes published). */
+  accounts?: readonly AccountInfo[];
+  /** Longest a Redis read may take before the request answers 503 (writes get three times as long). */
   redisTimeoutMs?: number;
+  /** Longest a close request waits for Redis before answering with what it knows (default ENQUEUE_DEADLINE_MS). */
+  enqueueDeadlineMs?: number;
+  /** Refs this producer enqueues at once; a close request beyond that is refused (503 busy) rather than slowing everything. */
+  maxEnqueueRefs?: number;
 }
 
-/** ioredis' messages when the connection is gone (offline queue disabled). */
-const REDIS_DOWN = /Connection is closed|Stream isn't writeable|max retries per request|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE/i;
+/**
+ * Refs one process takes on at once. The pacer lets them through a few
+ * transactions at a time, so what waits beyond that waits in memory: four
+ * full requests finish well within ENQUEUE_DEADLINE_MS even on a slow day.
+ */
+const MAX_ENQUEUE_REFS = 40_000;
+
+/** Settles like `work`, or rejects after `ms`; the timer exists only while it waits. */
+async function withinMs<T>(work: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(onTimeout()), ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /**
  * The producer library: what the HTTP API and the CLI call. It validates
@@ -79,29 +105,31 @@ const REDIS_DOWN = /Connection is closed|Stream isn't writeable|max retries per 
 export function createProducer(config: Config, options: ProducerOptions = {}): Producer {
   const redis = options.redis ?? createRedis(config.redisUrl, 'producer', 'closer-producer');
   if (!options.redis) redis.on('error', () => undefined); // surfaced as 503s and by readiness()
-  const services = options.services ?? createSharedServices(config, redis, options.metrics);
+  const accounts: readonly AccountInfo[] = options.accounts ?? config.accounts;
+  const services = options.services ?? createSharedServices(config, redis, options.metrics, accounts);
   const { queues, batches, deadLetters, control, sweeps } = services;
   const timeoutMs = options.redisTimeoutMs ?? 5_000;
-  const enqueueDeps = { redis, prefix: config.queuePrefix, batches, jobs: config.jobs };
+  const enqueueDeps = { batches, jobs: config.jobs, pacer: createEnqueuePacer(IN_FLIGHT) };
+  const admission = createEnqueueAdmission(options.maxEnqueueRefs ?? MAX_ENQUEUE_REFS);
+  const enqueueDeadlineMs = options.enqueueDeadlineMs ?? ENQUEUE_DEADLINE_MS;
 
   /**
-   * Runs a Redis-backed step, failing fast when Redis is not connected. Reads
-   * also give up after the timeout; writes do not, because an answer of "not
-   * done" must never be given for something that may still happen.
+   * Runs a Redis-backed step, failing fast when Redis is not connected, and
+   * answering 503 when Redis takes too long. A write that times out or loses
+   * its connection may still happen, so its answer says "uncertain", never
+   * "not done". An enqueue keeps its own deadline (it answers with counts).
    */
-  async function withRedis<T>(step: () => Promise<T>, { write = false } = {}): Promise<T> {
+  async function withRedis<T>(step: () => Promise<T>, kind: 'read' | 'write' | 'enqueue' = 'read'): Promise<T> {
     if (redis.status !== 'ready') throw new RedisUnavailableError();
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new RedisUnavailableError()), timeoutMs);
-    });
+    const write = kind !== 'read';
     try {
-      return await (write ? step() : Promise.race([step(), timeout]));
+      if (kind === 'enqueue') return await step();
+      return await withinMs(step(), write ? 3 * timeoutMs : timeoutMs, () => new RedisUnavailableError({ uncertain: write }));
     } catch (error) {
-      if (error instanceof Error && REDIS_DOWN.test(error.message)) throw new RedisUnavailableError();
+      if (error instanceof ProducerError) throw error;
+      if (isOutOfMemory(error)) throw new RedisOutOfMemoryError();
+      if (isConnectionLost(error)) throw new RedisUnavailableError({ uncertain: write && !certainlyNotRun(error) });
       throw error;
-    } finally {
-      clearTimeout(timer);
     }
   }
 
@@ -148,15 +176,21 @@ export function createProducer(config: Config, options: ProducerOptions = {}): P
 
   return {
     async close(request) {
-      const { account, refs, batchId } = parseCloseRequest(request, config.accounts);
-      return withRedis(() => enqueueCloses(enqueueDeps, entryOf(account.id), batchId ?? randomUUID(), refs), { write: true });
+      const { account, refs, batchId } = parseCloseRequest(request, accounts);
+      const entry = entryOf(account.id);
+      const release = admission.take(refs.length);
+      try {
+        return await withRedis(() => enqueueCloses(enqueueDeps, entry, batchId ?? randomUUID(), refs, { deadlineMs: enqueueDeadlineMs }), 'enqueue');
+      } finally {
+        release();
+      }
     },
 
     async list(request) {
-      const { account, query, limit } = parseListRequest(request, config.accounts);
+      const { account, query, limit } = parseListRequest(request, accounts);
       const entry = entryOf(account.id);
       const data: ListJobData = { account: account.id, query, limit };
-      const job = await withRedis(() => entry.queue.add(LIST_JOB, data, { ...listJobOptions(config.jobs), jobId: `list-${randomUUID()}` }), { write: true });
+      const job = await withRedis(() => entry.queue.add(LIST_JOB, data, { ...listJobOptions(config.jobs), jobId: `list-${randomUUID()}` }), 'write');
       return { jobId: qualifiedId(account.id, job.id!) };
     },
 
@@ -185,7 +219,7 @@ export function createProducer(config: Config, options: ProducerOptions = {}): P
       const entry = entryOf(accountId);
       if (!entry.account.autoClose) throw new ValidationError([{ index: null, path: 'autoClose', message: `account "${accountId}" has no auto-close policy` }]);
       const data: SweepJobData = { account: accountId };
-      const job = await withRedis(() => entry.queue.add(SWEEP_JOB, data, { ...sweepJobOptions(config.jobs), jobId: `sweep-now-${randomUUID()}` }), { write: true });
+      const job = await withRedis(() => entry.queue.add(SWEEP_JOB, data, { ...sweepJobOptions(config.jobs), jobId: `sweep-now-${randomUUID()}` }), 'write');
       return { jobId: qualifiedId(accountId, job.id!) };
     },
 
@@ -206,11 +240,11 @@ export function createProducer(config: Config, options: ProducerOptions = {}): P
 
     async redrive({ account, ids }) {
       if (account !== undefined) entryOf(account);
-      return { redriven: await withRedis(() => deadLetters.redrive({ account, ids }), { write: true }) };
+      return { redriven: await withRedis(() => deadLetters.redrive({ account, ids }), 'write') };
     },
 
     async deleteDeadLetter(id) {
-      if (!(await withRedis(() => deadLetters.remove(id), { write: true }))) throw new NotFoundError(`dead letter "${id}"`);
+      if (!(await withRedis(() => deadLetters.remove(id), 'write'))) throw new NotFoundError(`dead letter "${id}"`);
     },
 
     accounts: () => withRedis(() => Promise.all(queues.all().map(status))),
@@ -220,7 +254,7 @@ export function createProducer(config: Config, options: ProducerOptions = {}): P
       return withRedis(async () => {
         await control.pause(entry, 'manual');
         return status(entry);
-      }, { write: true });
+      }, 'write');
     },
 
     async resumeAccount(id) {
@@ -228,10 +262,10 @@ export function createProducer(config: Config, options: ProducerOptions = {}): P
       return withRedis(async () => {
         await control.resume(entry);
         return status(entry);
-      }, { write: true });
+      }, 'write');
     },
 
-    readiness: () => redisReadiness(redis, timeoutMs),
+    readiness: () => redisReadiness(redis, { probeKey: services.keys.readinessProbe(), timeoutMs }),
 
     async dispose() {
       await queues.close();

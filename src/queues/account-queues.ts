@@ -1,30 +1,33 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { AccountConfig } from '../config/types.js';
+import type { AccountInfo } from '../config/types.js';
 import { accountQueueName, deadLetterQueueName } from './names.js';
 
-export interface AccountQueue {
-  account: AccountConfig;
+/** An account's queues; `A` is AccountConfig where the credentials are needed (workers), AccountInfo elsewhere. */
+export interface AccountQueue<A extends AccountInfo = AccountInfo> {
+  account: A;
   queue: Queue;
   /** Never processed: its jobs are the account's dead letters. */
   deadLetters: Queue;
 }
 
-export interface AccountQueues {
-  get(accountId: string): AccountQueue | undefined;
-  all(): AccountQueue[];
+export interface AccountQueues<A extends AccountInfo = AccountInfo> {
+  get(accountId: string): AccountQueue<A> | undefined;
+  all(): AccountQueue<A>[];
   close(): Promise<void>;
 }
 
-/** One queue and one dead-letter queue per account, sharing one (non-blocking) connection. */
-export function createAccountQueues(accounts: readonly AccountConfig[], connection: Redis, prefix: string): AccountQueues {
-  const byId = new Map<string, AccountQueue>();
+/**
+ * One queue and one dead-letter queue per account, sharing one (non-blocking)
+ * connection. A queue re-emits its connection's errors, and BullMQ prints
+ * them when nobody listens; the connection's owner reports its state once
+ * (connection-log.ts), so the queues' copies are dropped.
+ */
+export function createAccountQueues<A extends AccountInfo>(accounts: readonly A[], connection: Redis, prefix: string): AccountQueues<A> {
+  const byId = new Map<string, AccountQueue<A>>();
+  const queue = (name: string) => new Queue(name, { connection, prefix }).on('error', () => undefined);
   for (const account of accounts) {
-    byId.set(account.id, {
-      account,
-      queue: new Queue(accountQueueName(account.id), { connection, prefix }),
-      deadLetters: new Queue(deadLetterQueueName(account.id), { connection, prefix }),
-    });
+    byId.set(account.id, { account, queue: queue(accountQueueName(account.id)), deadLetters: queue(deadLetterQueueName(account.id)) });
   }
   return {
     get: (accountId) => byId.get(accountId),

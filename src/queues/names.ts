@@ -18,6 +18,10 @@ export interface KeyNames {
   batchDuplicates(batchId: string): string;
   batchSkipped(batchId: string): string;
   lastSweep(accountId: string): string;
+  /** Written by readiness checks to learn whether Redis takes writes. */
+  readinessProbe(): string;
+  /** Accounts the running processes serve, without credentials (account-directory.ts). */
+  publishedAccounts(): string;
 }
 
 export function keyNames(prefix: string): KeyNames {
@@ -33,6 +37,8 @@ export function keyNames(prefix: string): KeyNames {
     batchDuplicates: (id) => `${prefix}:batch:${id}:duplicates`,
     batchSkipped: (id) => `${prefix}:batch:${id}:skipped`,
     lastSweep: (id) => `${prefix}:last-sweep:${id}`,
+    readinessProbe: () => `${prefix}:readiness-probe`,
+    publishedAccounts: () => `${prefix}:published-accounts`,
   };
 }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { AccountConfig } from '../config/types.js';
+import { hasApplicationApi, type AccountInfo } from '../config/types.js';
 
 /**
  * The close refs of contract section 2, one strict schema per provider:
@@ -49,7 +49,7 @@ export interface RefIssue {
 }
 
 /** Checks one ref for one account, including what the account can do (Chatwoot API reachability). */
-export function checkRef(account: AccountConfig, raw: unknown): { ok: true; ref: unknown } | { ok: false; issues: RefIssue[] } {
+export function checkRef(account: AccountInfo, raw: unknown): { ok: true; ref: unknown } | { ok: false; issues: RefIssue[] } {
   const result = REF_SCHEMAS[account.provider].safeParse(raw);
   if (!result.success) {
     return {
@@ -59,7 +59,7 @@ export function checkRef(account: AccountConfig, raw: unknown): { ok: true; ref:
   }
   if (account.provider === 'chatwoot') {
     const ref = result.data as z.infer<typeof chatwootRef>;
-    if (ref.contactIdentifier === undefined && account.apiAccessToken === undefined) {
+    if (ref.contactIdentifier === undefined && !hasApplicationApi(account)) {
       return {
         ok: false,
         issues: [{ path: 'contactIdentifier', message: `is required: account "${account.id}" has no application-API token, so closes go through the public API` }],

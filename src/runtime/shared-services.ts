@@ -1,27 +1,31 @@
 import type { Redis } from 'ioredis';
 import { createAccountControl, type AccountControl } from '../accounts/account-control.js';
+import { createAccountDirectory, type AccountDirectory } from '../accounts/account-directory.js';
 import { createBatchStore, type BatchStore } from '../batches/batch-store.js';
-import type { Config } from '../config/types.js';
+import type { AccountConfig, AccountInfo, Config } from '../config/types.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { createDeadLetterStore, type DeadLetterStore } from '../dead-letters/dead-letter-store.js';
 import { createAccountQueues, type AccountQueues } from '../queues/account-queues.js';
 import { keyNames, type KeyNames } from '../queues/names.js';
 import { createSweepStore, type SweepStore } from '../sweeps/sweep-store.js';
 
-/** What producers and workers both build on one Redis connection. */
-export interface SharedServices {
+/** What producers and workers both build on one Redis connection (workers with their accounts' credentials). */
+export interface SharedServices<A extends AccountInfo = AccountInfo> {
   keys: KeyNames;
-  queues: AccountQueues;
+  queues: AccountQueues<A>;
   batches: BatchStore;
   deadLetters: DeadLetterStore;
   control: AccountControl;
   sweeps: SweepStore;
+  directory: AccountDirectory;
 }
 
-/** `metrics` is left out by processes that export none (the CLI). */
-export function createSharedServices(config: Config, redis: Redis, metrics?: Metrics): SharedServices {
+/** `metrics` is left out by processes that export none (the CLI). `accounts` are the config's unless given. */
+export function createSharedServices(config: Config, redis: Redis, metrics?: Metrics): SharedServices<AccountConfig>;
+export function createSharedServices<A extends AccountInfo>(config: Config, redis: Redis, metrics: Metrics | undefined, accounts: readonly A[]): SharedServices<A>;
+export function createSharedServices(config: Config, redis: Redis, metrics?: Metrics, accounts: readonly AccountInfo[] = config.accounts): SharedServices {
   const keys = keyNames(config.queuePrefix);
-  const queues = createAccountQueues(config.accounts, redis, config.queuePrefix);
+  const queues = createAccountQueues(accounts, redis, config.queuePrefix);
   const batches = createBatchStore(redis, keys);
   return {
     keys,
@@ -30,5 +34,6 @@ export function createSharedServices(config: Config, redis: Redis, metrics?: Met
     deadLetters: createDeadLetterStore(queues, batches, config.jobs, metrics),
     control: createAccountControl(redis, keys, config.jobs.unauthorizedPauseAfter),
     sweeps: createSweepStore(redis, keys),
+    directory: createAccountDirectory(redis, keys),
   };
 }

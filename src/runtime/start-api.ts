@@ -8,7 +8,9 @@ import type { Logger } from '../logger.js';
 import { createMetrics, type Metrics } from '../metrics/metrics.js';
 import { registerQueueGauges } from '../metrics/queue-gauges.js';
 import { createProducer, type Producer } from '../producer/producer.js';
+import { logConnectionState } from '../redis/connection-log.js';
 import { createRedis } from '../redis/create-redis.js';
+import { keepPublished } from '../accounts/account-directory.js';
 import { createSharedServices } from './shared-services.js';
 
 export interface ApiRuntime {
@@ -36,10 +38,11 @@ export async function startApi(config: Config, logger: Logger, options: ApiOptio
   if (!config.apiToken) throw new ConfigError(['CLOSER_API_TOKEN: is required to serve the HTTP API (every /v1 route and the dashboard need it)']);
   const metrics = options.metrics ?? createMetrics();
   const redis = createRedis(config.redisUrl, 'producer', 'closer-api');
-  redis.on('error', () => undefined); // surfaced by /readyz and as 503s
+  logConnectionState(redis, logger, 'closer-api'); // and surfaced by /readyz and as 503s
   const services = createSharedServices(config, redis, metrics);
   const producer = createProducer(config, { redis, metrics, services });
   registerQueueGauges(metrics, services.queues, services.control);
+  const stopPublishing = keepPublished(services.directory, config.accounts, (error) => logger.debug({ err: error }, 'could not publish the accounts; next round retries'));
   const readiness = options.readiness;
   const app = createApp({
     producer,
@@ -59,6 +62,7 @@ export async function startApi(config: Config, logger: Logger, options: ApiOptio
     url,
     dashboardUrl: `${url}${DASHBOARD_PATH}`,
     async close() {
+      stopPublishing();
       await app.close();
       await producer.dispose();
       await redis.quit().catch(() => redis.disconnect());

@@ -2,7 +2,9 @@ import type { Config } from '../config/types.js';
 import { redisReadiness, type Readiness } from '../health/redis-readiness.js';
 import type { Logger } from '../logger.js';
 import { createAccountQueues } from '../queues/account-queues.js';
+import { logConnectionState } from '../redis/connection-log.js';
 import { createRedis } from '../redis/create-redis.js';
+import { keyNames } from '../queues/names.js';
 import { syncAutoCloseSchedules } from '../scheduler/sync-schedules.js';
 
 export interface SchedulerRuntime {
@@ -19,7 +21,7 @@ const RESYNC_EVERY_MS = 60_000;
  */
 export async function startScheduler(config: Config, logger: Logger): Promise<SchedulerRuntime> {
   const redis = createRedis(config.redisUrl, 'worker', 'closer-scheduler');
-  redis.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
+  logConnectionState(redis, logger, 'closer-scheduler');
   const queues = createAccountQueues(config.accounts, redis, config.queuePrefix);
   const sync = async () => {
     try {
@@ -36,7 +38,7 @@ export async function startScheduler(config: Config, logger: Logger): Promise<Sc
   const timer = setInterval(() => void sync(), RESYNC_EVERY_MS);
   timer.unref();
   return {
-    readiness: () => redisReadiness(redis),
+    readiness: () => redisReadiness(redis, { probeKey: keyNames(config.queuePrefix).readinessProbe() }),
     async close() {
       clearInterval(timer);
       await queues.close();

@@ -5,8 +5,11 @@ import { watchBlockingConnections } from '../health/blocking-watch.js';
 import { allReady, redisReadiness, type Readiness } from '../health/redis-readiness.js';
 import { createMetrics, type Metrics } from '../metrics/metrics.js';
 import { createHttpClient } from '../providers/http/create-http-client.js';
+import { logConnectionState } from '../redis/connection-log.js';
 import { createRedis } from '../redis/create-redis.js';
 import { startAccountWorker, type AccountWorker } from '../worker/account-worker.js';
+import type { JobEventListener } from '../worker/job-events.js';
+import { keepPublished } from '../accounts/account-directory.js';
 import { createSharedServices } from './shared-services.js';
 
 export interface WorkerRuntimeOptions {
@@ -14,6 +17,8 @@ export interface WorkerRuntimeOptions {
   metrics?: Metrics;
   /** After this, an unanswered command on a worker's blocking connection makes the process not ready. */
   stuckAfterMs?: number;
+  /** Told of rate limits, retries and final failures as they happen (the demo narrates them). */
+  onJobEvent?: JobEventListener;
 }
 
 export interface WorkerRuntime {
@@ -32,7 +37,7 @@ export interface WorkerRuntime {
 export async function startWorkers(config: Config, logger: Logger, options: WorkerRuntimeOptions = {}): Promise<WorkerRuntime> {
   const metrics = options.metrics ?? createMetrics();
   const redis = createRedis(config.redisUrl, 'worker', 'closer-worker');
-  redis.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
+  logConnectionState(redis, logger, 'closer-worker');
   const blocking = watchBlockingConnections(redis, options.stuckAfterMs);
   const http = createHttpClient({ timeoutMs: config.jobs.httpTimeoutMs, maxSockets: config.jobs.concurrency * 4 });
   const services = createSharedServices(config, redis, metrics);
@@ -51,6 +56,7 @@ export async function startWorkers(config: Config, logger: Logger, options: Work
       sweeps: services.sweeps,
       metrics,
       logger: logger.child({ account: entry.account.id }),
+      ...(options.onJobEvent ? { events: options.onJobEvent } : {}),
     }),
   );
 
@@ -69,16 +75,18 @@ export async function startWorkers(config: Config, logger: Logger, options: Work
   await reconcile();
   const timer = setInterval(() => void reconcile(), config.jobs.reconcileEveryMs);
   timer.unref();
+  const stopPublishing = keepPublished(services.directory, config.accounts, (error) => logger.debug({ err: error }, 'could not publish the accounts; next round retries'));
 
   logger.info({ accounts: workers.map((w) => w.worker.name), concurrency: config.jobs.concurrency }, 'workers started');
   return {
     workers,
     metrics,
-    readiness: () => allReady([() => redisReadiness(redis), async () => blocking.readiness()]),
+    readiness: () => allReady([() => redisReadiness(redis, { probeKey: services.keys.readinessProbe() }), async () => blocking.readiness()]),
     blockingConnections: () => blocking.connections(),
     reconcile,
     async close() {
       clearInterval(timer);
+      stopPublishing();
       await Promise.all(workers.map((w) => w.close()));
       await services.queues.close();
       http.destroy();

@@ -1,8 +1,9 @@
 import { ConfigError } from '../errors/config-error.js';
+import { RedisUnreachableError } from '../redis/redis-unreachable-error.js';
 
-/** Start-up failed: say why on stderr (one message listing every config problem) and exit non-zero. */
+/** Start-up failed: say why on stderr and exit non-zero; 2 for what the operator must fix (configuration, Redis), without a stack trace. */
 export function exitOnStartupError(error: unknown): never {
-  if (error instanceof ConfigError) {
+  if (error instanceof ConfigError || error instanceof RedisUnreachableError) {
     console.error(error.message);
     process.exit(2);
   }

@@ -2,7 +2,7 @@ import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { AccountControl } from '../accounts/account-control.js';
 import type { BatchStore } from '../batches/batch-store.js';
-import type { JobSettings } from '../config/types.js';
+import type { AccountConfig, JobSettings } from '../config/types.js';
 import type { DeadLetterStore } from '../dead-letters/dead-letter-store.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -14,15 +14,17 @@ import { LIST_JOB } from '../queues/list-job.js';
 import type { KeyNames } from '../queues/names.js';
 import { SWEEP_JOB } from '../queues/sweep-job.js';
 import { createAccountRateLimiter } from '../rate-limit/account-rate-limiter.js';
+import { isConnectionLost } from '../redis/redis-errors.js';
 import type { SweepStore } from '../sweeps/sweep-store.js';
 import { backoffDelay } from './backoff.js';
 import { createBatchMarks } from './batch-marks.js';
 import { createCloseProcessor } from './close-processor.js';
+import type { JobEventListener } from './job-events.js';
 import { createListProcessor } from './list-processor.js';
 import { createSweepProcessor } from './sweep-processor.js';
 
 export interface AccountWorkerDeps {
-  entry: AccountQueue;
+  entry: AccountQueue<AccountConfig>;
   /**
    * The connection BullMQ's worker runs its commands on (it duplicates it for
    * the blocking fetch), shared with the limiter and dead letters. `batches`
@@ -40,6 +42,7 @@ export interface AccountWorkerDeps {
   sweeps: SweepStore;
   metrics: Metrics;
   logger: Logger;
+  events?: JobEventListener;
 }
 
 export interface AccountWorker {
@@ -79,7 +82,7 @@ export function startAccountWorker(deps: AccountWorkerDeps): AccountWorker {
     },
   });
   // Called only while a job runs, which is after the worker below exists.
-  const context = { entry, limiter, control: deps.control, logger, metrics, worker: () => worker };
+  const context = { entry, limiter, control: deps.control, logger, metrics, worker: () => worker, ...(deps.events ? { events: deps.events } : {}) };
   const marks = createBatchMarks(deps.batches, logger);
   const processors: Record<string, (job: Job, token?: string) => Promise<unknown>> = {
     [CLOSE_JOB]: createCloseProcessor({ ...context, client, marks }),
@@ -88,7 +91,7 @@ export function startAccountWorker(deps: AccountWorkerDeps): AccountWorker {
       ...context,
       client,
       sweeps: deps.sweeps,
-      enqueue: { redis: deps.redis, prefix: deps.prefix, batches: deps.batches, jobs },
+      enqueue: { batches: deps.batches, jobs },
     }),
   };
 
@@ -123,7 +126,10 @@ export function startAccountWorker(deps: AccountWorkerDeps): AccountWorker {
   worker.on('failed', (job) => {
     bury(job).catch((error: unknown) => logger.warn({ err: error, jobId: job?.id }, 'dead-letter move failed; the reconciler will retry'));
   });
-  worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
+  // Connection failures are logged once per state change by the connection's owner, not once per retry here.
+  worker.on('error', (error) => {
+    if (!isConnectionLost(error)) logger.error({ err: error }, 'worker error');
+  });
 
   return {
     worker,

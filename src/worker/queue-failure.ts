@@ -8,6 +8,7 @@ import type { AccountQueue } from '../queues/account-queues.js';
 import type { FailureInfo } from '../queues/close-job.js';
 import type { AccountRateLimiter } from '../rate-limit/account-rate-limiter.js';
 import { AccountBlockedError, RateLimitDeferredError } from '../rate-limit/rate-limit-errors.js';
+import type { JobEventListener } from './job-events.js';
 
 /** A job that met this many 429s starts paying attempts for them, so it cannot wait forever. */
 export const MAX_RATE_LIMIT_HITS = 20;
@@ -20,6 +21,8 @@ export interface FailureContext {
   /** The worker running the job; BullMQ's queue-wide wait is set through it. */
   worker: () => Worker;
   metrics: Metrics;
+  /** Told of rate limits, retries and final failures as they happen. */
+  events?: JobEventListener;
 }
 
 export function failureInfo(error: unknown): FailureInfo {
@@ -31,7 +34,7 @@ export function failureInfo(error: unknown): FailureInfo {
   return { code: 'INTERNAL_ERROR', message: error instanceof Error ? error.message : String(error), at };
 }
 
-type FailableData = { rateLimitHits?: number; lastError?: FailureInfo };
+type FailableData = { rateLimitHits?: number; lastError?: FailureInfo; ref?: unknown };
 
 /**
  * The one place that turns a failed provider call into queue behaviour, for
@@ -60,6 +63,7 @@ export async function failJob<D extends FailableData>(error: unknown, job: Job<D
     await job.updateData({ ...job.data, rateLimitHits: (job.data.rateLimitHits ?? 0) + 1 });
     await context.worker().rateLimit(waitMs);
     log.warn({ waitMs, status: error.status }, 'rate limited by the provider: account waits');
+    context.events?.({ type: 'rate_limited', account, waitMs, status: error.status });
     throw Worker.RateLimitError();
   }
 
@@ -70,10 +74,15 @@ export async function failJob<D extends FailableData>(error: unknown, job: Job<D
       log.error({ code: info.code }, 'repeated auth failures: account paused');
     }
     log.warn({ code: info.code, status: info.status }, `${job.name} failed for good`);
+    context.events?.({ type: 'failed', account, jobName: job.name, ref: job.data.ref, code: info.code, status: info.status, message: info.message });
     throw new UnrecoverableError(error.message);
   }
-  const willRetry = job.attemptsMade + 1 < (job.opts.attempts ?? 1);
+  const attempts = job.opts.attempts ?? 1;
+  const attempt = job.attemptsMade + 1;
+  const willRetry = attempt < attempts;
   if (willRetry) context.metrics.retries.inc({ account, job: job.name });
-  log.info({ code: info.code, status: info.status, attempt: job.attemptsMade + 1, willRetry }, `${job.name} failed`);
+  log.info({ code: info.code, status: info.status, attempt, willRetry }, `${job.name} failed`);
+  const facts = { account, jobName: job.name, ref: job.data.ref, code: info.code, status: info.status };
+  context.events?.(willRetry ? { type: 'retrying', ...facts, attempt, attempts } : { type: 'failed', ...facts, message: info.message });
   throw error;
 }

@@ -46,9 +46,11 @@ export function createSweepProcessor(deps: SweepProcessorDeps) {
       if (!policy.dryRun && picked.length > 0) {
         batchId = `sweep-${account.id}-${job.id}`.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64);
         const phoneOf = new Map(picked.map((conversation) => [JSON.stringify(conversation.ref), conversation.contact.phoneNumber ?? undefined]));
-        const accepted = await enqueueCloses(deps.enqueue, deps.entry, batchId, picked.map((conversation) => conversation.ref), (ref) => {
-          const phoneNumber = phoneOf.get(JSON.stringify(ref));
-          return { recheck: { idleBefore: cutoff, ...(phoneNumber ? { phoneNumber } : {}) } };
+        const accepted = await enqueueCloses(deps.enqueue, deps.entry, batchId, picked.map((conversation) => conversation.ref), {
+          extra: (ref) => {
+            const phoneNumber = phoneOf.get(JSON.stringify(ref));
+            return { recheck: { idleBefore: cutoff, ...(phoneNumber ? { phoneNumber } : {}) } };
+          },
         });
         enqueued = accepted.accepted;
       }

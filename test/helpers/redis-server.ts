@@ -10,6 +10,8 @@ export interface TestRedis {
   url: string;
   /** Stops the server; with `keepData` its directory stays for a restart. */
   stop(options?: { keepData?: boolean }): Promise<void>;
+  /** SIGKILL: no shutdown of its own (with AOF `always`, what it acknowledged is on disk). Its directory stays for a restart. */
+  kill(): Promise<void>;
   /** Starts the server again on the same port and directory (AOF replayed when enabled). */
   restart(): Promise<void>;
 }
@@ -29,7 +31,7 @@ export async function freePort(): Promise<number> {
  * A throwaway redis-server on a free port, so no test depends on (or
  * disturbs) the machine's Redis. `appendOnly` turns AOF on for restart tests.
  */
-export async function startRedis(options: { appendOnly?: boolean; maxmemoryPolicy?: string; maxmemory?: string } = {}): Promise<TestRedis> {
+export async function startRedis(options: { appendOnly?: boolean; appendFsync?: 'always' | 'everysec'; maxmemoryPolicy?: string; maxmemory?: string } = {}): Promise<TestRedis> {
   const port = await freePort();
   const dir = await mkdtemp(join(tmpdir(), 'closer-redis-'));
   let child: ChildProcess | undefined;
@@ -38,6 +40,7 @@ export async function startRedis(options: { appendOnly?: boolean; maxmemoryPolic
     const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--daemonize', 'no'];
     args.push('--appendonly', options.appendOnly ? 'yes' : 'no', '--maxmemory-policy', options.maxmemoryPolicy ?? 'noeviction');
     if (options.maxmemory) args.push('--maxmemory', options.maxmemory);
+    if (options.appendFsync) args.push('--appendfsync', options.appendFsync);
     const proc = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child = proc;
     let output = '';
@@ -66,6 +69,15 @@ export async function startRedis(options: { appendOnly?: boolean; maxmemoryPolic
     if (!keepData) await rm(dir, { recursive: true, force: true });
   };
 
+  const kill = async () => {
+    const proc = child;
+    child = undefined;
+    if (proc && proc.exitCode === null) {
+      proc.kill('SIGKILL');
+      await once(proc, 'exit');
+    }
+  };
+
   await launch();
-  return { port, url: `redis://127.0.0.1:${port}`, stop, restart: launch };
+  return { port, url: `redis://127.0.0.1:${port}`, stop, kill, restart: launch };
 }

@@ -9,7 +9,7 @@ import { createLogger } from '../../src/logger.js';
 import { startWorkers } from '../../src/runtime/start-workers.js';
 import { PeachSimulator } from '../../src/simulators/index.js';
 import { peachAccount } from '../helpers/accounts.js';
-import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import { freePort, startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { testConfig } from '../helpers/test-config.js';
 import { envFor } from '../helpers/worker-process.js';
 
@@ -96,7 +96,14 @@ describe('closer CLI (built, against real Redis)', () => {
       const closed = await closer(['close', '-a', 'shop', '-f', file, '-b', 'from-list', '--wait'], listEnv);
       // Not a terminal: progress lines, then the summary.
       expect(closed.stdout).toMatch(/\[#{30}\] 4\/4 {2}completed 4 {2}dead-lettered 0 {2}pending 0/);
-      expect(closed.stdout).toMatch(/batch from-list done in [\d.]+ s: 4 completed, 0 dead-lettered/);
+      expect(closed.stdout).toMatch(/batch from-list done in [\d.]+ s, [\d.]+\/s: 4 completed, 0 dead-lettered/);
+      expect(closed.code).toBe(0);
+      // A batch that ends with dead letters says so in its exit code.
+      const dead = await closer(['close', '-a', 'shop', '-b', 'to-dead-letters', '--wait', '{"conversationId": 999999}'], listEnv);
+      expect(dead.stdout).toMatch(/done in [\d.]+ s, [\d.]+\/s: 0 completed, 1 dead-lettered/);
+      expect(dead.stderr).toContain('1 of 1 close(s) were dead-lettered; see why with: closer dlq list -a shop');
+      expect(dead.code).toBe(3);
+      expect((await closer(['batch', 'to-dead-letters', '--watch', '--json'], listEnv)).code).toBe(3);
       expect(idle.every((id) => sim.statusOf(id) === 'closed')).toBe(true);
       const watched = await closer(['batch', 'from-list', '--watch', '--json'], listEnv);
       expect(JSON.parse(watched.stdout)).toMatchObject({ batchId: 'from-list', total: 4, completed: 4, done: true });
@@ -106,6 +113,14 @@ describe('closer CLI (built, against real Redis)', () => {
       await workers.close();
       await sim.close();
     }
+  });
+
+  it('says plainly that Redis is not there, with exit code 2 and no stack trace', async () => {
+    const result = await closer(['accounts'], { REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^closer cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+: connection refused/);
+    expect(result.stderr).toContain('docker compose up -d redis');
+    expect(result.stderr).not.toMatch(/^\s+at /m);
   });
 
   it('stops with exit code 2 and every problem when the configuration is bad', async () => {

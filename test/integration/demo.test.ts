@@ -30,9 +30,29 @@ describe('closer demo (built CLI, as a newcomer runs it)', () => {
     });
 
     expect(output).toContain(`Started a local redis-server for this run at redis://127.0.0.1:${redisPort}`);
-    expect(output).toMatch(/batch \S+ done in [\d.]+ s: 40 completed, 2 dead-lettered/); // Peach: two unknown ids
-    expect(output.match(/done in [\d.]+ s: 40 completed, 1 dead-lettered/g)).toHaveLength(2); // Callbell, Chatwoot
+    expect(output).toMatch(/batch \S+ done in [\d.]+ s, [\d.]+\/s: 40 completed, 2 dead-lettered/); // Peach: two unknown ids
+    expect(output.match(/done in [\d.]+ s, [\d.]+\/s: 40 completed, 1 dead-lettered/g)).toHaveLength(2); // Callbell, Chatwoot
     expect(output).toContain('Dead letters (4)');
+    // What the intro promises is shown as it happens, for each provider it names.
+    expect(output).toMatch(/^ {2}peach +429 rate limited by the provider: the whole account waits 3\.0 s/m);
+    expect(output).toMatch(/^ {2}callbell +429 rate limited by the provider/m);
+    for (const [account, status] of [['peach', 503], ['callbell', 500], ['chatwoot', 502]] as const) {
+      expect(output).toMatch(new RegExp(`^ {2}${account} +\\S+ ${status} PROVIDER_UNAVAILABLE: attempt 1 of \\d+ failed, retried`, 'm'));
+    }
+    expect(output.match(/404 PROVIDER_NOT_FOUND: dead-lettered/g)).toHaveLength(4);
+    expect(output).not.toMatch(/done in 0\.0 s/);
+
+    // The CLI, run from another shell, sees the demo's accounts with their rate limits.
+    const cli = spawn(process.execPath, [CLI, 'accounts', '--json'], { env: { PATH: process.env.PATH, REDIS_URL: `redis://127.0.0.1:${redisPort}`, LOG_LEVEL: 'silent' } });
+    let listed = '';
+    cli.stdout!.on('data', (chunk: Buffer) => (listed += chunk.toString()));
+    const [cliCode] = await once(cli, 'exit');
+    expect(cliCode).toBe(0);
+    expect((JSON.parse(listed) as { id: string; rateLimit: string; counts: { deadLettered: number } }[]).map(({ id, rateLimit, counts }) => [id, rateLimit, counts.deadLettered])).toEqual([
+      ['callbell', '50/s', 1],
+      ['chatwoot', '20/s', 1],
+      ['peach', '10/s', 2],
+    ]);
 
     const dashboard = /Dashboard: (\S+)\s+\(user: anything, password: (\S+)\)/.exec(output)!;
     const [, url, token] = dashboard;
