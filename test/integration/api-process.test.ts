@@ -16,6 +16,7 @@ beforeAll(async () => {
   server = await startRedis();
   config = testConfig(server.url, [peachAccount('http://127.0.0.1:9', 'k')]);
   admin = new Redis(server.url);
+  // Ready, so its connection is up: a connection still starting does not finish its handshake during a pause.
   api = await spawnApi(config);
 });
 
