@@ -13,7 +13,7 @@ import { Redis } from 'ioredis';
 import { freePort, startRedis } from '../test/helpers/redis-server.js';
 import type { ProbeResults, ProberOptions } from './api-latency-prober.js';
 import { cpuLoopMs, ownCpuMs, redisCpuMs } from './measures.js';
-import { cpuMs } from './processes.js';
+import { cpuMs, stopChild } from './processes.js';
 
 const TOKEN = 'bench-token';
 const SCENARIOS = [
@@ -45,15 +45,6 @@ const post = (url: string, body: string) =>
 const running = new Set<() => Promise<void>>();
 process.once('SIGINT', () => void Promise.allSettled([...running].map((stop) => stop())).then(() => process.exit(130)));
 
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  // A process stuck under load may ignore SIGTERM for long; the bench moves on.
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
 
 /** The line of a log that starts with an error's name ("TypeError: ..."; Node prints an uncaught error's source line before it), else its last line. */
 function reason(log: string): string {

@@ -57,10 +57,12 @@ const queueVariants: Record<string, QueueVariant> = {
 let round = 0;
 
 async function runQueue(variant: QueueVariant): Promise<Cost> {
-  const prefix = `{costs${(round += 1)}}`;
+  const keys = keyNames(`costs${(round += 1)}`);
+  const prefix = keys.queuePrefix('peach');
   const connection = new Redis(redisServer.url, { maxRetriesPerRequest: null });
   const queue = new Queue('q', { connection, prefix });
-  const marks = createBatchMarks(createBatchStore(connection, keyNames(prefix)), createLogger({ level: 'silent' }));
+  const store = createBatchStore(connection, keys);
+  const marks = createBatchMarks({ markCompleted: (batchId, jobIds, options) => store.markCompleted('peach', batchId, jobIds, options) }, createLogger({ level: 'silent' }));
   let worker: Worker | undefined;
   try {
     return await measure(async () => {

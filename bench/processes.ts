@@ -1,10 +1,9 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import type { Config } from '../src/config/types.js';
 import { favourProvider } from '../test/helpers/simulator-process.js';
+import { envFor } from '../test/helpers/worker-process.js';
 
 const here = (file: string) => new URL(file, import.meta.url).pathname;
 
@@ -13,10 +12,14 @@ export interface Child {
   stop(): Promise<void>;
 }
 
-async function stop(child: ChildProcess): Promise<void> {
+/** SIGTERM, and SIGKILL after 10 s: a process stuck under load may ignore SIGTERM for long, and a bench moves on. */
+export async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
   child.kill('SIGTERM');
-  await once(child, 'exit');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
 }
 
 export interface SimulatorChild extends Child {
@@ -37,7 +40,7 @@ export async function startSimulator(seed: number, credentials = 'bench-key'): P
     child.send({ type, ...extra });
     return ((await reply) as [T])[0];
   };
-  return { child, favoured, url: ready.url, first: ready.first, stats: (windowMs = 1_000) => ask('stats', { windowMs }), reset: () => ask('reset'), stop: () => stop(child) };
+  return { child, favoured, url: ready.url, first: ready.first, stats: (windowMs = 1_000) => ask('stats', { windowMs }), reset: () => ask('reset'), stop: () => stopChild(child) };
 }
 
 /** BENCH_PROF=<dir> writes a CPU profile of every worker process there (closer-*.cpuprofile, bare-*.cpuprofile). */
@@ -46,38 +49,33 @@ const profile = (name: string) => (process.env.BENCH_PROF ? ['--cpu-prof', `--cp
 export async function startBareWorker(env: Record<string, string>): Promise<Child> {
   const child = fork(here('./bare-worker.js'), [], { env: { ...process.env, ...env }, execArgv: profile('bare') });
   await once(child, 'message');
-  return { child, stop: () => stop(child) };
+  return { child, stop: () => stopChild(child) };
 }
 
-/** A closer worker process (dist/workers/worker.js) for this Config, accounts through a file. */
+/** A closer worker process (dist/workers/worker.js) for this Config, as production starts it (envFor: REDIS_URL or REDIS_CLUSTER_NODES, accounts through a file). */
 export async function startCloserWorker(config: Config): Promise<Child> {
-  const file = join(tmpdir(), `closer-bench-${process.pid}-${Date.now()}-${Math.random()}.json`);
-  writeFileSync(file, JSON.stringify({ accounts: config.accounts.map(({ rateLimit, ...account }) => ({ ...account, rateLimit: rateLimit.text })) }));
-  const child = spawn(process.execPath, [...profile('closer'), here('../workers/worker.js')], {
-    env: {
-      PATH: process.env.PATH,
-      REDIS_URL: config.redisUrl,
-      CLOSER_ACCOUNTS_FILE: file,
-      CLOSER_QUEUE_PREFIX: config.queuePrefix,
-      CLOSER_WORKER_CONCURRENCY: String(config.jobs.concurrency),
-      CLOSER_HEALTH_PORT: '0',
-      LOG_LEVEL: 'info',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  await new Promise<void>((resolve, reject) => {
-    let output = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('workers started')) {
-        child.stdout!.removeAllListeners('data');
-        child.stdout!.resume();
-        resolve();
-      }
+  const env = envFor(config);
+  const child = spawn(process.execPath, [...profile('closer'), here('../workers/worker.js')], { env: { ...env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let output = '';
+      child.stdout!.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes('workers started')) {
+          child.stdout!.removeAllListeners('data');
+          child.stdout!.resume();
+          resolve();
+        }
+      });
+      child.once('exit', (code) => reject(new Error(`closer worker exited with ${code}`)));
     });
-    child.once('exit', (code) => reject(new Error(`closer worker exited with ${code}`)));
-  });
-  return { child, stop: () => stop(child) };
+  } catch (error) {
+    await stopChild(child);
+    throw error;
+  } finally {
+    rmSync(env.CLOSER_ACCOUNTS_FILE!, { force: true });
+  }
+  return { child, stop: () => stopChild(child) };
 }
 
 /** Resident memory of a process, from /proc (Linux). */

@@ -10,6 +10,7 @@ import { rateOf } from '../src/config/rate.js';
 import type { AccountConfig, Config } from '../src/config/types.js';
 import { createLogger } from '../src/logger.js';
 import { createProducer, type Producer } from '../src/producer/producer.js';
+import { keyNames } from '../src/queues/names.js';
 import { startApi, type ApiRuntime } from '../src/runtime/start-api.js';
 import { startRedis } from '../test/helpers/redis-server.js';
 import { cpuLoopMs, median, ownCpuMs, redisCpuMs } from './measures.js';
@@ -40,7 +41,7 @@ const configFor = (accounts: AccountConfig[], concurrency = 10): Config => ({
   apiToken: 'bench-token',
   logLevel: 'silent',
   port: 0,
-  queuePrefix: `{b${randomUUID().slice(0, 8)}}`,
+  queuePrefix: `b${randomUUID().slice(0, 8)}`,
   accounts,
   jobs: { ...base.jobs, concurrency },
 });
@@ -328,7 +329,7 @@ if (runs('latency')) {
   const worker = await startCloserWorker(config);
   const producer = createProducer(config);
   await until(async () => (await producer.readiness()).ready);
-  const queue = new Queue('account-peach', { connection: { url: redisServer.url }, prefix: config.queuePrefix });
+  const queue = new Queue('account-peach', { connection: { url: redisServer.url }, prefix: keyNames(config.queuePrefix).queuePrefix('peach') });
   for (let rep = 0; rep < REPS; rep += 1) {
     const batchIds: string[] = [];
     for (const id of ids(sim.first + rep * LATENCY_N, LATENCY_N)) {

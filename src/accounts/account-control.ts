@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/create-redis.js';
 import type { AccountQueue } from '../queues/account-queues.js';
 import type { KeyNames } from '../queues/names.js';
 
@@ -16,7 +16,7 @@ export interface AccountControl {
   pauseReason(entry: AccountQueue): Promise<PauseReason | null>;
 }
 
-export function createAccountControl(redis: Redis, keys: KeyNames, threshold: number): AccountControl {
+export function createAccountControl(redis: RedisClient, keys: KeyNames, threshold: number): AccountControl {
   async function pause(entry: AccountQueue, reason: PauseReason): Promise<void> {
     await redis.set(keys.pauseReason(entry.account.id), reason);
     await entry.queue.pause();

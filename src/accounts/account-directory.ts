@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/create-redis.js';
 import { accountInfo, type AccountConfig, type AccountInfo } from '../config/types.js';
 import type { KeyNames } from '../queues/names.js';
 
@@ -19,7 +19,7 @@ export interface AccountDirectory {
   list(): Promise<AccountInfo[]>;
 }
 
-export function createAccountDirectory(redis: Redis, keys: KeyNames): AccountDirectory {
+export function createAccountDirectory(redis: RedisClient, keys: KeyNames): AccountDirectory {
   return {
     async publish(accounts) {
       if (accounts.length === 0) return;

@@ -89,6 +89,8 @@ export function createApp(options: AppOptions): FastifyInstance {
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof ProducerError) {
+      // A refusal because of Redis is the operator's business too: what Redis answered goes to the log, not to the client.
+      if (error.httpStatus >= 500) request.log.warn({ code: error.code, err: error.cause ?? error }, 'request refused: Redis trouble');
       if (error.retryAfterSeconds !== undefined) void reply.header('retry-after', String(error.retryAfterSeconds));
       return reply.code(error.httpStatus).send({ error: error.code, message: error.message, ...error.details() });
     }

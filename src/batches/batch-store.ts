@@ -1,8 +1,16 @@
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
+import type { RedisClient } from '../redis/create-redis.js';
 import type { KeyNames } from '../queues/names.js';
 
 /** Batches are kept for a week after their last change. */
 const RETENTION_SECONDS = 7 * 24 * 3600;
+/**
+ * Which account a batch id belongs to is kept a month after the batch was
+ * first enqueued: it lives outside the account's hash slot, so the worker's
+ * marks (which refresh the batch) cannot refresh it too. A batch whose jobs
+ * still run after a month is found by its account's keys no more.
+ */
+const OWNER_RETENTION_SECONDS = 30 * 24 * 3600;
 
 export interface BatchReport {
   batchId: string;
@@ -29,8 +37,11 @@ export interface BatchReport {
  * (redriven, then closed) counts as completed.
  */
 export interface BatchStore {
-  /** The account the batch belongs to; undefined while the batch holds no job. */
-  owner(batchId: string): Promise<string | undefined>;
+  /**
+   * Ties the batch id to an account before its first job (ids are unique
+   * across accounts); false when it belongs to another account.
+   */
+  claim(batchId: string, account: string): Promise<boolean>;
   /**
    * Adds jobs to the batch in one transaction (made on the connection this
    * store was created with, where its scripts are defined): `addJobs` puts
@@ -47,9 +58,10 @@ export interface BatchStore {
     addJobs: (transaction: ChainableCommander) => void,
   ): Promise<number>;
   /** Several jobs of one batch in one round trip (a worker's closes that ended together). */
-  markCompleted(batchId: string, jobIds: readonly string[], options?: { skipped?: boolean }): Promise<void>;
-  markDead(batchId: string, jobId: string): Promise<void>;
-  unmarkDead(batchId: string, jobId: string): Promise<void>;
+  markCompleted(account: string, batchId: string, jobIds: readonly string[], options?: { skipped?: boolean }): Promise<void>;
+  markDead(account: string, batchId: string, jobId: string): Promise<void>;
+  unmarkDead(account: string, batchId: string, jobId: string): Promise<void>;
+  /** The batch, found through its owner; undefined when no job of it exists (or ever did, within retention). */
   get(batchId: string): Promise<BatchReport | undefined>;
 }
 
@@ -57,7 +69,9 @@ export interface BatchStore {
  * Runs inside the enqueue transaction, after the job adds. KEYS: batch, jobs,
  * completed, dead, duplicates, skipped. ARGV[1] ttl s, ARGV[2] created-at,
  * ARGV[3] the prefix of the queue's job keys, then (job id, ref key) pairs.
- * A job id whose key does not exist was deduplicated into another close.
+ * A job id whose key does not exist was deduplicated into another close (a
+ * resend that finds the job there takes its ref out of the duplicates again:
+ * see the NOSCRIPT retry in enqueue-closes.ts).
  */
 const REGISTER_SCRIPT = `
 redis.call('HSETNX', KEYS[1], 'createdAt', ARGV[2])
@@ -65,6 +79,7 @@ local accepted = 0
 for i = 4, #ARGV, 2 do
   if redis.call('EXISTS', ARGV[3] .. ARGV[i]) == 1 then
     redis.call('SADD', KEYS[2], ARGV[i])
+    redis.call('SREM', KEYS[5], ARGV[i + 1])
     accepted = accepted + 1
   else
     redis.call('SADD', KEYS[5], ARGV[i + 1])
@@ -117,51 +132,57 @@ type BatchScripts = {
 };
 type RegisterScript = { closerRegisterBatchJobs(...args: (string | number)[]): ChainableCommander };
 
-export function createBatchStore(connection: Redis, keys: KeyNames): BatchStore {
-  const redis = connection as Redis & BatchScripts;
+export function createBatchStore(connection: RedisClient, keys: KeyNames): BatchStore {
+  const redis = connection as RedisClient & BatchScripts;
   if (!('closerMarkBatch' in connection)) connection.defineCommand('closerMarkBatch', { numberOfKeys: 6, lua: MARK_SCRIPT });
   if (!('closerReadBatch' in connection)) connection.defineCommand('closerReadBatch', { numberOfKeys: 6, lua: READ_SCRIPT });
   if (!('closerRegisterBatchJobs' in connection)) connection.defineCommand('closerRegisterBatchJobs', { numberOfKeys: 6, lua: REGISTER_SCRIPT });
-  const allKeys = (batchId: string) => [
-    keys.batch(batchId),
-    keys.batchJobs(batchId),
-    keys.batchCompleted(batchId),
-    keys.batchDead(batchId),
-    keys.batchDuplicates(batchId),
-    keys.batchSkipped(batchId),
+  const allKeys = (account: string, batchId: string) => [
+    keys.batch(account, batchId),
+    keys.batchJobs(account, batchId),
+    keys.batchCompleted(account, batchId),
+    keys.batchDead(account, batchId),
+    keys.batchDuplicates(account, batchId),
+    keys.batchSkipped(account, batchId),
   ];
-  async function mark(batchId: string, jobIds: readonly string[], how: 'completed' | 'skipped' | 'dead'): Promise<void> {
+  async function mark(account: string, batchId: string, jobIds: readonly string[], how: 'completed' | 'skipped' | 'dead'): Promise<void> {
     const marked: Promise<number>[] = [];
     // Every chunk is sent before the first answer is awaited, so all of them reach Redis in this order at once.
     for (let start = 0; start < jobIds.length; start += CHUNK) {
-      marked.push(redis.closerMarkBatch(...allKeys(batchId), RETENTION_SECONDS, how, Date.now(), ...jobIds.slice(start, start + CHUNK)));
+      marked.push(redis.closerMarkBatch(...allKeys(account, batchId), RETENTION_SECONDS, how, Date.now(), ...jobIds.slice(start, start + CHUNK)));
     }
     await Promise.all(marked);
   }
 
   return {
-    async owner(batchId) {
-      return (await redis.hget(keys.batch(batchId), 'account')) ?? undefined;
+    async claim(batchId, account) {
+      const key = keys.batchOwner(batchId);
+      if ((await redis.set(key, account, 'EX', OWNER_RETENTION_SECONDS, 'NX')) === 'OK') return true;
+      return (await redis.get(key)) === account;
     },
     async enqueue(transaction, { batchId, account, jobKeyPrefix }, jobs, addJobs) {
       if (jobs.length > CHUNK) throw new RangeError(`at most ${CHUNK} jobs per batch transaction`);
       // A plain write first: under maxmemory Redis then refuses the whole transaction (EXECABORT), never a part of it.
-      transaction.hsetnx(keys.batch(batchId), 'account', account);
+      transaction.hsetnx(keys.batch(account, batchId), 'account', account);
       addJobs(transaction);
       const pairs = jobs.flatMap(({ jobId, refKey }) => [jobId, refKey]);
-      (transaction as ChainableCommander & RegisterScript).closerRegisterBatchJobs(...allKeys(batchId), RETENTION_SECONDS, new Date().toISOString(), jobKeyPrefix, ...pairs);
+      (transaction as ChainableCommander & RegisterScript).closerRegisterBatchJobs(...allKeys(account, batchId), RETENTION_SECONDS, new Date().toISOString(), jobKeyPrefix, ...pairs);
       const results = await transaction.exec();
-      const [error, accepted] = results?.at(-1) ?? [new Error('the enqueue transaction was discarded')];
-      if (error) throw error;
-      return accepted as number;
+      if (!results) throw new Error('the enqueue transaction was discarded');
+      // A command that failed inside EXEC (NOSCRIPT) did nothing, while the others ran: the caller resends the chunk.
+      const failed = results.find(([error]) => error);
+      if (failed) throw failed[0];
+      return results.at(-1)![1] as number;
     },
-    markCompleted: (batchId, jobIds, { skipped = false } = {}) => mark(batchId, jobIds, skipped ? 'skipped' : 'completed'),
-    markDead: (batchId, jobId) => mark(batchId, [jobId], 'dead'),
-    async unmarkDead(batchId, jobId) {
-      await redis.srem(keys.batchDead(batchId), jobId);
+    markCompleted: (account, batchId, jobIds, { skipped = false } = {}) => mark(account, batchId, jobIds, skipped ? 'skipped' : 'completed'),
+    markDead: (account, batchId, jobId) => mark(account, batchId, [jobId], 'dead'),
+    async unmarkDead(account, batchId, jobId) {
+      await redis.srem(keys.batchDead(account, batchId), jobId);
     },
     async get(batchId) {
-      const [account, createdAt, lastEndAt, total, completed, dead, deadAndCompleted, duplicates, skipped] = (await redis.closerReadBatch(...allKeys(batchId))) as [
+      const owner = await redis.get(keys.batchOwner(batchId));
+      if (!owner) return undefined;
+      const [account, createdAt, lastEndAt, total, completed, dead, deadAndCompleted, duplicates, skipped] = (await redis.closerReadBatch(...allKeys(owner, batchId))) as [
         string | null,
         string | null,
         string | null,

@@ -11,6 +11,7 @@ import { createAccountDirectory, mergeAccounts } from '../accounts/account-direc
 import { keyNames } from '../queues/names.js';
 import { checkRedisReachable } from '../redis/check-redis-reachable.js';
 import { createRedis } from '../redis/create-redis.js';
+import { LEGACY_PREFIX, migrateKeys, runningClients } from '../upgrade/migrate-keys.js';
 import { runAllInOne, runApiProcess, runSchedulerProcess, runWorkerProcess } from '../runtime/processes.js';
 import type { BatchReport } from '../batches/batch-store.js';
 import { runDemo } from '../demo/run-demo.js';
@@ -43,8 +44,8 @@ function config(): Config {
 async function withProducer<T>(run: (producer: Producer) => Promise<T>): Promise<T> {
   const cfg = config();
   // A plain message and exit 2 when Redis is not there, rather than a 503 per command.
-  await checkRedisReachable(cfg.redisUrl);
-  const redis = createRedis(cfg.redisUrl, 'producer', 'closer-cli');
+  await checkRedisReachable(cfg);
+  const redis = createRedis(cfg, 'producer', 'closer-cli');
   redis.on('error', () => undefined); // a command run while Redis is down answers 503
   try {
     // The connection fails fast until it is up.
@@ -283,6 +284,35 @@ accounts
   .action(async (id: string) => {
     await withProducer((producer) => producer.resumeAccount(id));
     console.log(`resumed ${id}`);
+  });
+
+program
+  .command('migrate-keys')
+  .description(`move the keys of the single-slot layout (before 0.2: every key under ${LEGACY_PREFIX}) to the per-account layout; stop every closer process first`)
+  .option('--from <prefix>', 'the old CLOSER_QUEUE_PREFIX', LEGACY_PREFIX)
+  .option('--dry-run', 'count what would move, move nothing')
+  .option('--force', 'run even though closer processes seem connected')
+  .action(async (options: { from: string; dryRun?: boolean; force?: boolean }) => {
+    const cfg = config();
+    await checkRedisReachable(cfg);
+    const redis = createRedis(cfg, 'worker', 'closer-migrate');
+    redis.on('error', () => undefined);
+    try {
+      const running = await runningClients(redis, options.from, 'closer-migrate');
+      if (running.length > 0 && !options.force) {
+        console.error(`closer processes are still connected (${[...new Set(running)].slice(0, 5).join(', ')}${running.length > 5 ? ', ...' : ''}): stop them first, or pass --force`);
+        process.exitCode = EXIT_FAILED;
+        return;
+      }
+      const report = await migrateKeys(redis, options.from, keyNames(cfg.queuePrefix), { dryRun: Boolean(options.dryRun), knownAccounts: cfg.accounts.map((a) => a.id) });
+      const verb = options.dryRun ? 'would move' : 'moved';
+      console.log(`${verb} ${report.moved} key(s) of ${report.accounts.length} account(s) (${report.accounts.join(', ') || 'none'}) and ${report.batches} batch(es) from ${options.from} to ${cfg.queuePrefix}:{<account>}`);
+      if (report.dropped > 0) console.log(`${options.dryRun ? 'would drop' : 'dropped'} ${report.dropped} key(s) the new version rebuilds`);
+      if (report.conflicts.length > 0) console.log(`left ${report.conflicts.length} key(s) whose new name is taken: ${report.conflicts.slice(0, 10).join(', ')}`);
+      if (report.unknown.length > 0) console.log(`left ${report.unknown.length} key(s) this migration does not know: ${report.unknown.slice(0, 10).join(', ')}`);
+    } finally {
+      await redis.quit().catch(() => redis.disconnect());
+    }
   });
 
 try {

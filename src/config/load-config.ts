@@ -3,7 +3,7 @@ import { ConfigError } from '../errors/config-error.js';
 import { readAccountsFile, type ReadFile } from './accounts-file.js';
 import { parseDuration } from './duration.js';
 import { readEnvAccounts } from './env-accounts.js';
-import type { AccountConfig, Config, JobSettings, LogLevel } from './types.js';
+import type { AccountConfig, ClusterTarget, Config, JobSettings, LogLevel } from './types.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -18,6 +18,8 @@ const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debu
 /** The general variables loadConfig reads (the provider ones come from accountVariables()). */
 export const GENERAL_VARIABLES = [
   'REDIS_URL',
+  'REDIS_CLUSTER_NODES',
+  'CLOSER_ENQUEUE_REPLICAS',
   'HOST',
   'PORT',
   'CLOSER_API_TOKEN',
@@ -79,13 +81,21 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
   if (basicAuth !== undefined && !dashboardBasicAuth) problems.push('CLOSER_DASHBOARD_BASIC_AUTH: must be user:password');
   const redisUrl = value('REDIS_URL') ?? 'redis://127.0.0.1:6379';
   if (!/^rediss?:\/\/[^\s]+$/.test(redisUrl)) problems.push('REDIS_URL: must be a redis:// or rediss:// URL');
+  const clusterNodes = value('REDIS_CLUSTER_NODES');
+  const redisCluster = clusterNodes === undefined ? undefined : parseClusterNodes(clusterNodes);
+  if (redisCluster && 'error' in redisCluster) problems.push(`REDIS_CLUSTER_NODES: ${redisCluster.error}`);
+  const enqueueReplicas = integer('CLOSER_ENQUEUE_REPLICAS', 0, 0, 16);
 
   const logLevel = (value('LOG_LEVEL') ?? 'info').toLowerCase() as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL: must be one of ${LOG_LEVELS.join(', ')}`);
 
-  const queuePrefix = value('CLOSER_QUEUE_PREFIX') ?? '{closer}';
-  if (!/^\{[^{}:\s]+\}$/.test(queuePrefix)) {
-    problems.push('CLOSER_QUEUE_PREFIX: must be a Redis Cluster hash tag such as {closer}: braces around a name without ":" or spaces');
+  const queuePrefix = value('CLOSER_QUEUE_PREFIX') ?? 'closer';
+  if (/^\{.*\}$/.test(queuePrefix)) {
+    problems.push(
+      `CLOSER_QUEUE_PREFIX: ${queuePrefix} is the layout before accounts had hash tags of their own; set a plain name such as closer, and move existing keys with: closer migrate-keys --from '${queuePrefix}' (see README, "Upgrading")`,
+    );
+  } else if (queuePrefix.length > 64 || !/^[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)*$/.test(queuePrefix)) {
+    problems.push('CLOSER_QUEUE_PREFIX: must be 1-64 letters, digits, "_", "." or "-", parts joined by ":" (no braces: each account\'s keys get a hash tag of their own)');
   }
 
   const jobs: JobSettings = {
@@ -128,6 +138,8 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
   if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze({
     redisUrl,
+    ...(redisCluster && !('error' in redisCluster) ? { redisCluster } : {}),
+    enqueueReplicas,
     ...(host !== undefined ? { host } : {}),
     port,
     healthPort,
@@ -138,6 +150,28 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     jobs,
     accounts,
   });
+}
+
+/**
+ * `host:port,host:port,...`, each may also be a redis:// or rediss:// URL; the
+ * user, password and TLS of the first URL apply to every node (a cluster has
+ * one of each).
+ */
+function parseClusterNodes(text: string): ClusterTarget | { error: string } {
+  const entries = text.split(',').map((entry) => entry.trim()).filter(Boolean);
+  if (entries.length === 0) return { error: 'must list at least one seed node as host:port' };
+  const nodes: ClusterTarget['nodes'][number][] = [];
+  let auth: Pick<ClusterTarget, 'username' | 'password' | 'tls'> | undefined;
+  for (const entry of entries) {
+    const url = /^rediss?:\/\//.test(entry) ? URL.parse(entry) : URL.parse(`redis://${entry}`);
+    const port = Number(url?.port);
+    if (!url || !url.hostname || !Number.isInteger(port) || port < 1 || port > 65_535) return { error: `"${entry.replace(/\/\/[^@/]*@/, '//***@')}" is not host:port` };
+    nodes.push({ host: url.hostname.replace(/^\[|\]$/g, ''), port });
+    if (!auth && /^rediss?:\/\//.test(entry)) {
+      auth = { tls: url.protocol === 'rediss:', ...(url.username ? { username: decodeURIComponent(url.username) } : {}), ...(url.password ? { password: decodeURIComponent(url.password) } : {}) };
+    }
+  }
+  return { nodes, tls: false, ...auth };
 }
 
 function deepFreeze<T>(object: T): T {

@@ -99,8 +99,21 @@ export interface JobSettings {
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
+/** REDIS_CLUSTER_NODES: the seed nodes of a Redis Cluster, and what every node takes. */
+export interface ClusterTarget {
+  readonly nodes: readonly { readonly host: string; readonly port: number }[];
+  readonly username?: string;
+  readonly password?: string;
+  readonly tls: boolean;
+}
+
 export interface Config {
+  /** The standalone Redis; unused when `redisCluster` is set. */
   readonly redisUrl: string;
+  /** REDIS_CLUSTER_NODES: a Redis Cluster, which then takes precedence over REDIS_URL. */
+  readonly redisCluster?: ClusterTarget;
+  /** Replicas that must acknowledge an enqueue before it is answered 202 (Redis WAIT); 0 answers without waiting. */
+  readonly enqueueReplicas: number;
   /** HOST: the interface the API and health servers listen on; unset means 0.0.0.0 (the demo: 127.0.0.1). */
   readonly host?: string;
   readonly port: number;
@@ -110,7 +123,7 @@ export interface Config {
   /** Basic-auth credentials for /dashboard, accepted besides the API token. */
   readonly dashboardBasicAuth?: { readonly user: string; readonly password: string };
   readonly logLevel: LogLevel;
-  /** BullMQ key prefix; hash-tagged so every key of closer lands in one Redis Cluster slot. */
+  /** The first part of every key (CLOSER_QUEUE_PREFIX); each account's keys then carry its own hash tag (see queues/names.ts). */
   readonly queuePrefix: string;
   readonly jobs: JobSettings;
   readonly accounts: readonly AccountConfig[];

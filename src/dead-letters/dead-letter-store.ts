@@ -75,7 +75,7 @@ export function createDeadLetterStore(queues: AccountQueues, batches: BatchStore
     const stored = toStored(job);
     // Dead letter first (its id is the job's, so a repeat is a no-op), then the batch, then the source job.
     await entry.deadLetters.add(DEAD_LETTER_JOB, stored, { jobId: job.id, removeOnComplete: false, removeOnFail: false });
-    if (stored.batchId) await batches.markDead(stored.batchId, job.id);
+    if (stored.batchId) await batches.markDead(entry.account.id, stored.batchId, job.id);
     // Counted once: only the mover that removes the source job (a repeat finds it gone).
     const removed = await job.remove().then(() => true, () => false);
     if (removed) metrics?.deadLettersAdded.inc({ account: entry.account.id, reason: stored.reason });
@@ -99,7 +99,7 @@ export function createDeadLetterStore(queues: AccountQueues, batches: BatchStore
   async function redriveOne(entry: AccountQueue, job: Job<StoredDeadLetter>): Promise<void> {
     const { sourceJobId, ref, batchId } = job.data;
     // Out of the batch's dead set before the job can complete again, so it never counts twice.
-    if (batchId) await batches.unmarkDead(batchId, sourceJobId);
+    if (batchId) await batches.unmarkDead(entry.account.id, batchId, sourceJobId);
     // No deduplication here: if a newer close of the same ref is pending, both closing is harmless,
     // while merging into it would leave this batch waiting for a job it does not own.
     const data: CloseJobData = { account: entry.account.id, ref, ...(batchId ? { batchId } : {}) };

@@ -1,4 +1,5 @@
-import type { Command, Redis } from 'ioredis';
+import type { Command } from 'ioredis';
+import type { RedisClient } from '../redis/create-redis.js';
 import type { Readiness } from './redis-readiness.js';
 
 /**
@@ -11,11 +12,11 @@ export interface BlockingWatch {
   /** Not ready when a blocking connection is down, or waits without any answer for too long. */
   readiness(): Readiness;
   /** The watched connections, for diagnostics. */
-  connections(): readonly Redis[];
+  connections(): readonly RedisClient[];
 }
 
 interface Watched {
-  client: Redis;
+  client: RedisClient;
   pending: number;
   lastAnswerAt: number;
 }
@@ -28,15 +29,16 @@ interface Watched {
  * connection it finds stuck, but a reconnection alone is no answer: only a
  * reply (even an empty one at the end of a block) counts.
  */
-export function watchBlockingConnections(connection: Redis, stuckAfterMs = DEFAULT_STUCK_AFTER_MS): BlockingWatch {
+export function watchBlockingConnections(connection: RedisClient, stuckAfterMs = DEFAULT_STUCK_AFTER_MS): BlockingWatch {
   const watched: Watched[] = [];
-  const duplicate = connection.duplicate.bind(connection);
-  connection.duplicate = ((...args: Parameters<Redis['duplicate']>) => {
+  // Redis and Cluster differ in their duplicate() and sendCommand() signatures; both are passed through as they are.
+  const duplicate = connection.duplicate.bind(connection) as (...args: unknown[]) => RedisClient;
+  connection.duplicate = ((...args: unknown[]) => {
     const client = duplicate(...args);
     const entry: Watched = { client, pending: 0, lastAnswerAt: performance.now() };
     watched.push(entry);
-    const send = client.sendCommand.bind(client);
-    client.sendCommand = ((command: Command, stream?: unknown) => {
+    const send = client.sendCommand.bind(client) as (command: Command, ...rest: unknown[]) => unknown;
+    client.sendCommand = ((command: Command, ...rest: unknown[]) => {
       entry.pending += 1;
       command.promise.then(
         () => {
@@ -47,10 +49,10 @@ export function watchBlockingConnections(connection: Redis, stuckAfterMs = DEFAU
           entry.pending -= 1;
         },
       );
-      return send(command, stream as never);
-    }) as Redis['sendCommand'];
+      return send(command, ...rest);
+    }) as never;
     return client;
-  }) as Redis['duplicate'];
+  }) as never;
 
   return {
     connections: () => watched.map((entry) => entry.client),

@@ -6,9 +6,9 @@ import type { ConversationRef } from '../providers/types.js';
 import type { AccountQueue } from '../queues/account-queues.js';
 import { CLOSE_JOB, closeJobOptions, type CloseJobData } from '../queues/close-job.js';
 import { refKey } from '../refs/ref-key.js';
-import { certainlyNotRun, isConnectionLost, isOutOfMemory } from '../redis/redis-errors.js';
+import { certainlyNotRun, isConnectionLost, isNoScript, isOutOfMemory } from '../redis/redis-errors.js';
 import { createEnqueuePacer, type EnqueuePacer } from './enqueue-pacer.js';
-import { BatchConflictError, EnqueueIncompleteError, RedisOutOfMemoryError, RedisUnavailableError } from './producer-errors.js';
+import { BatchConflictError, EnqueueIncompleteError, NotReplicatedError, RedisOutOfMemoryError, RedisUnavailableError } from './producer-errors.js';
 
 export interface CloseAccepted {
   batchId: string;
@@ -26,6 +26,10 @@ export interface EnqueueDeps {
   jobs: JobSettings;
   /** Shared by every enqueue of the process (see enqueue-pacer.ts); each call gets its own otherwise. */
   pacer?: EnqueuePacer;
+  /** Loads every script into the Redis serving the account's slot (after a NOSCRIPT: see loadScriptsFor). */
+  reloadScripts(accountKey: string): Promise<void>;
+  /** CLOSER_ENQUEUE_REPLICAS: answer only once this many replicas hold the enqueue; `acknowledged` asks Redis (WAIT) for the account's slot. */
+  durability?: { replicas: number; acknowledged(accountKey: string): Promise<number> };
 }
 
 /** Jobs per transaction: big enough to be fast, small enough that a failure leaves little uncertain. */
@@ -91,6 +95,19 @@ async function inFlight<T>(chunks: readonly T[], add: (chunk: T, control: ChunkC
   return [...states];
 }
 
+/** `work`'s value, or 'late' when it has not settled within `ms` (it may still). */
+async function withinDeadline<T>(work: Promise<T>, ms: number): Promise<T | 'late'> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), ms);
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * Enqueues one batch of already validated refs. One job per distinct ref;
  * its id derives from the batch and the ref, so resending the same request is
@@ -118,8 +135,11 @@ export async function enqueueCloses(
   }
   const planned: Planned[] = [...unique].map(([key, ref]) => ({ refKey: key, ref, jobId: `${batchId}-${key}` }));
   const account = entry.account.id;
-  const owner = await deps.batches.owner(batchId);
-  if (owner !== undefined && owner !== account) throw new BatchConflictError(batchId);
+  const deadlineAt = Date.now() + deadlineMs;
+  // Nothing is enqueued before the claim: a Redis that does not answer it by the deadline has taken no job.
+  const claimed = await withinDeadline(deps.batches.claim(batchId, account), deadlineMs);
+  if (claimed === 'late') throw new RedisUnavailableError();
+  if (!claimed) throw new BatchConflictError(batchId);
 
   const options = closeJobOptions(deps.jobs);
   const batch = { batchId, account, jobKeyPrefix: entry.queue.toKey('') };
@@ -132,11 +152,10 @@ export async function enqueueCloses(
       done();
       return { ran: false, stopped: true };
     }
-    try {
+    const send = async () => {
       // BullMQ's client wraps our connection: its transactions carry both BullMQ's scripts and the batch store's.
       const transaction = (await entry.queue.backend.client).multi() as unknown as ChainableCommander;
-      control.sending();
-      const accepted = await deps.batches.enqueue(transaction, batch, chunk, (transaction) => {
+      return deps.batches.enqueue(transaction, batch, chunk, (transaction) => {
         for (const { refKey: key, ref, jobId } of chunk) {
           const data: CloseJobData = { account, ref, batchId, ...extra(ref) };
           const job = new Job(entry.queue, CLOSE_JOB, data, { ...options, jobId, deduplication: { id: key } }, jobId);
@@ -144,13 +163,23 @@ export async function enqueueCloses(
           void entry.queue.backend.addJobToTransaction(transaction as unknown as IRedisTransaction, job.asJSON(), jobId);
         }
       });
-      return { ran: true, accepted };
+    };
+    try {
+      control.sending();
+      try {
+        return { ran: true, accepted: await send() };
+      } catch (error) {
+        if (!isNoScript(error)) throw error;
+        // Scripts missing on that Redis (a failover, a discarded transaction): load them, and send the chunk again (idempotent).
+        await deps.reloadScripts(batch.jobKeyPrefix);
+        return { ran: true, accepted: await send() };
+      }
     } catch (error) {
       return { ran: false, certain: certainlyNotRun(error), error };
     } finally {
       done();
     }
-  }, deadlineMs);
+  }, Math.max(0, deadlineAt - Date.now()));
 
   let accepted = 0;
   let notEnqueued = 0;
@@ -174,6 +203,13 @@ export async function enqueueCloses(
     if (accepted === 0 && uncertain === 0 && reason === 'redis_out_of_memory') throw new RedisOutOfMemoryError();
     if (accepted === 0 && uncertain === 0 && reason === 'redis_unavailable') throw new RedisUnavailableError();
     throw new EnqueueIncompleteError({ batchId, accepted, notEnqueued, uncertain, reason }, { cause });
+  }
+  const durability = deps.durability;
+  if (durability && durability.replicas > 0) {
+    // Asked even when every ref was a duplicate: a resend after a failed WAIT must wait again for the same writes.
+    // The jobs exist by now: a WAIT that fails (the master went) is "not replicated", never "not enqueued".
+    const replicated = await durability.acknowledged(batch.jobKeyPrefix).catch(() => 0);
+    if (replicated < durability.replicas) throw new NotReplicatedError(batchId, replicated, durability.replicas);
   }
   return { batchId, total: refs.length, accepted, duplicates: refs.length - accepted };
 }

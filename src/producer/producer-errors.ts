@@ -101,6 +101,29 @@ export class ProducerBusyError extends ProducerError {
   }
 }
 
+/**
+ * Every close was enqueued, but fewer replicas than CLOSER_ENQUEUE_REPLICAS
+ * acknowledged it in time: a failover now could lose it. The jobs exist and
+ * will run; resending with the same batchId is safe and waits again.
+ */
+export class NotReplicatedError extends ProducerError {
+  readonly code = 'not_replicated';
+  readonly httpStatus = 503;
+  override readonly retryAfterSeconds = 1;
+
+  constructor(
+    readonly batchId: string,
+    readonly replicated: number,
+    readonly required: number,
+  ) {
+    super(`the closes are enqueued on the master, but ${replicated} of the ${required} replica(s) required acknowledged them in time; resend with batchId "${batchId}" (safe) until it answers 202`);
+  }
+
+  override details() {
+    return { batchId: this.batchId, replicated: this.replicated, required: this.required };
+  }
+}
+
 export interface EnqueueIncompleteDetails {
   batchId: string;
   /** Distinct refs whose jobs are certainly enqueued (or were already, as duplicates were counted apart). */

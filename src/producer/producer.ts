@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/create-redis.js';
 import type { BatchReport } from '../batches/batch-store.js';
 import { formatDuration } from '../config/duration.js';
 import type { AccountInfo, Config } from '../config/types.js';
@@ -17,6 +17,8 @@ import { SWEEP_JOB, sweepJobOptions, type SweepJobData, type SweepResult } from 
 import { parseCloseRequest } from './close-request.js';
 import { ENQUEUE_DEADLINE_MS, IN_FLIGHT, enqueueCloses, type CloseAccepted } from './enqueue-closes.js';
 import { certainlyNotRun, isConnectionLost, isOutOfMemory } from '../redis/redis-errors.js';
+import { acknowledgedBy } from '../redis/replication.js';
+import { loadScriptsFor } from '../redis/slot-connection.js';
 import { createEnqueueAdmission } from './enqueue-admission.js';
 import { createEnqueuePacer } from './enqueue-pacer.js';
 import { NotFoundError, ProducerError, RedisOutOfMemoryError, RedisUnavailableError, UnknownAccountError, ValidationError } from './producer-errors.js';
@@ -62,7 +64,7 @@ export interface Producer {
 
 export interface ProducerOptions {
   /** A producer connection to share; the producer makes (and closes) its own otherwise. */
-  redis?: Redis;
+  redis?: RedisClient;
   /** Counts dead letters redriven and deleted. */
   metrics?: Metrics;
   /** Services built on `redis` by the caller (the API shares them with the dashboard and metrics). */
@@ -103,13 +105,19 @@ async function withinMs<T>(work: Promise<T>, ms: number, onTimeout: () => Error)
  * RedisUnavailableError (503), never a hang.
  */
 export function createProducer(config: Config, options: ProducerOptions = {}): Producer {
-  const redis = options.redis ?? createRedis(config.redisUrl, 'producer', 'closer-producer');
+  const redis = options.redis ?? createRedis(config, 'producer', 'closer-producer');
   if (!options.redis) redis.on('error', () => undefined); // surfaced as 503s and by readiness()
   const accounts: readonly AccountInfo[] = options.accounts ?? config.accounts;
   const services = options.services ?? createSharedServices(config, redis, options.metrics, accounts);
   const { queues, batches, deadLetters, control, sweeps } = services;
   const timeoutMs = options.redisTimeoutMs ?? 5_000;
-  const enqueueDeps = { batches, jobs: config.jobs, pacer: createEnqueuePacer(IN_FLIGHT) };
+  const enqueueDeps = {
+    batches,
+    jobs: config.jobs,
+    pacer: createEnqueuePacer(IN_FLIGHT),
+    reloadScripts: (accountKey: string) => loadScriptsFor(redis, accountKey),
+    durability: { replicas: config.enqueueReplicas, acknowledged: (accountKey: string) => acknowledgedBy(redis, accountKey, config.enqueueReplicas) },
+  };
   const admission = createEnqueueAdmission(options.maxEnqueueRefs ?? MAX_ENQUEUE_REFS);
   const enqueueDeadlineMs = options.enqueueDeadlineMs ?? ENQUEUE_DEADLINE_MS;
 
@@ -265,7 +273,7 @@ export function createProducer(config: Config, options: ProducerOptions = {}): P
       }, 'write');
     },
 
-    readiness: () => redisReadiness(redis, { probeKey: services.keys.readinessProbe(), timeoutMs }),
+    readiness: () => redisReadiness(redis, { keys: services.keys, timeoutMs }),
 
     async dispose() {
       await queues.close();

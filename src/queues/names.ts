@@ -1,44 +1,59 @@
 /**
- * Names of everything closer keeps in Redis. Queue names carry no `:`
- * (BullMQ rejects it); the prefix is a hash tag such as `{closer}` so every
- * key of one deployment lands in one Redis Cluster slot.
+ * Names of everything closer keeps in Redis, built here and nowhere else.
+ *
+ * Every key of one account carries the account's hash tag (`{<account id>}`),
+ * so in a Redis Cluster an account's queue, dead letters, limiter, batches
+ * and the rest share one slot (BullMQ's scripts and closer's own need that),
+ * while different accounts spread over the slots and the masters. The few
+ * keys that span accounts (which account a batch belongs to, the published
+ * account list, readiness probes) are off the per-close path.
+ *
+ * Queue names carry no `:` (BullMQ rejects it).
  */
 export const accountQueueName = (accountId: string): string => `account-${accountId}`;
 export const deadLetterQueueName = (accountId: string): string => `account-${accountId}-dlq`;
 
 export interface KeyNames {
+  /** BullMQ's prefix for the account's queues: `<base>:{<account>}`. */
+  queuePrefix(accountId: string): string;
   limiter(accountId: string): string;
   sendLog(accountId: string): string;
   authFailures(accountId: string): string;
   pauseReason(accountId: string): string;
-  batch(batchId: string): string;
-  batchJobs(batchId: string): string;
-  batchCompleted(batchId: string): string;
-  batchDead(batchId: string): string;
-  batchDuplicates(batchId: string): string;
-  batchSkipped(batchId: string): string;
   lastSweep(accountId: string): string;
-  /** Written by readiness checks to learn whether Redis takes writes. */
-  readinessProbe(): string;
+  batch(accountId: string, batchId: string): string;
+  batchJobs(accountId: string, batchId: string): string;
+  batchCompleted(accountId: string, batchId: string): string;
+  batchDead(accountId: string, batchId: string): string;
+  batchDuplicates(accountId: string, batchId: string): string;
+  batchSkipped(accountId: string, batchId: string): string;
+  /** Which account a batch id belongs to (batch ids are unique across accounts; GET /v1/batches/:id has no account). */
+  batchOwner(batchId: string): string;
   /** Accounts the running processes serve, without credentials (account-directory.ts). */
   publishedAccounts(): string;
+  /** Written by readiness checks to learn whether Redis takes writes; `tag` picks the hash slot (one per cluster master). */
+  readinessProbe(tag: string): string;
 }
 
-export function keyNames(prefix: string): KeyNames {
+export function keyNames(base: string): KeyNames {
+  const account = (id: string) => `${base}:{${id}}`;
+  const batch = (id: string, batchId: string) => `${account(id)}:batch:${batchId}`;
   return {
-    limiter: (id) => `${prefix}:limiter:${id}`,
-    sendLog: (id) => `${prefix}:sent:${id}`,
-    authFailures: (id) => `${prefix}:auth-failures:${id}`,
-    pauseReason: (id) => `${prefix}:pause-reason:${id}`,
-    batch: (id) => `${prefix}:batch:${id}`,
-    batchJobs: (id) => `${prefix}:batch:${id}:jobs`,
-    batchCompleted: (id) => `${prefix}:batch:${id}:completed`,
-    batchDead: (id) => `${prefix}:batch:${id}:dead`,
-    batchDuplicates: (id) => `${prefix}:batch:${id}:duplicates`,
-    batchSkipped: (id) => `${prefix}:batch:${id}:skipped`,
-    lastSweep: (id) => `${prefix}:last-sweep:${id}`,
-    readinessProbe: () => `${prefix}:readiness-probe`,
-    publishedAccounts: () => `${prefix}:published-accounts`,
+    queuePrefix: account,
+    limiter: (id) => `${account(id)}:limiter`,
+    sendLog: (id) => `${account(id)}:sent`,
+    authFailures: (id) => `${account(id)}:auth-failures`,
+    pauseReason: (id) => `${account(id)}:pause-reason`,
+    lastSweep: (id) => `${account(id)}:last-sweep`,
+    batch,
+    batchJobs: (id, batchId) => `${batch(id, batchId)}:jobs`,
+    batchCompleted: (id, batchId) => `${batch(id, batchId)}:completed`,
+    batchDead: (id, batchId) => `${batch(id, batchId)}:dead`,
+    batchDuplicates: (id, batchId) => `${batch(id, batchId)}:duplicates`,
+    batchSkipped: (id, batchId) => `${batch(id, batchId)}:skipped`,
+    batchOwner: (batchId) => `${base}:batch-owner:${batchId}`,
+    publishedAccounts: () => `${base}:published-accounts`,
+    readinessProbe: (tag) => `${base}:{${tag}}:readiness-probe`,
   };
 }
 

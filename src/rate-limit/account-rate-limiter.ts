@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/create-redis.js';
 import type { RateLimit } from '../config/rate.js';
 import type { SendPermit } from '../providers/http/send-request.js';
 import { BLOCK_SCRIPT, BLOCKED_SCRIPT, RESERVE_SCRIPT, SEND_SCRIPT, SENT_LATE_SCRIPT } from './pace-script.js';
@@ -47,7 +47,7 @@ type Scripts = {
 };
 
 /** Registers the scripts on a connection once; ioredis then runs them by SHA. */
-function withScripts(redis: Redis): Redis & Scripts {
+function withScripts(redis: RedisClient): RedisClient & Scripts {
   if (!('closerReserve' in redis)) {
     redis.defineCommand('closerReserve', { numberOfKeys: 2, lua: RESERVE_SCRIPT });
     redis.defineCommand('closerSend', { numberOfKeys: 2, lua: SEND_SCRIPT });
@@ -55,11 +55,11 @@ function withScripts(redis: Redis): Redis & Scripts {
     redis.defineCommand('closerBlocked', { numberOfKeys: 1, lua: BLOCKED_SCRIPT });
     redis.defineCommand('closerBlock', { numberOfKeys: 1, lua: BLOCK_SCRIPT });
   }
-  return redis as Redis & Scripts;
+  return redis as RedisClient & Scripts;
 }
 
 export interface AccountRateLimiterOptions {
-  redis: Redis;
+  redis: RedisClient;
   /** The account's limiter hash; inside the queue prefix's hash tag. */
   key: string;
   /** The account's send log (sorted set); same hash tag. */

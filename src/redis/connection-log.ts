@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './create-redis.js';
 import type { Logger } from '../logger.js';
 
 /**
@@ -7,7 +7,7 @@ import type { Logger } from '../logger.js';
  * every failed attempt as an error; one line per attempt buried the logs
  * (hundreds of stack traces a minute), so attempts stay quiet.
  */
-export function logConnectionState(redis: Redis, logger: Logger, name: string): void {
+export function logConnectionState(redis: RedisClient, logger: Logger, name: string): void {
   let down = false;
   const lost = (reason: string) => {
     if (down) return;

@@ -4,11 +4,20 @@
  * made it, and "uncertain" otherwise.
  */
 
-/** ioredis' messages when the connection is gone or goes while waiting (offline queue disabled). */
-const CONNECTION_LOST = /Connection is closed|Stream isn't writeable|max retries per request|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Command timed out/i;
+/**
+ * ioredis' messages when the connection is gone or goes while waiting
+ * (offline queue disabled), and a cluster's answers while it reshapes or
+ * fails over.
+ */
+const CONNECTION_LOST =
+  /Connection is closed|Stream isn't writeable|max retries per request|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Command timed out|Cluster isn't ready|Failed to refresh slots cache|None of startup nodes is available|Too many Cluster redirections|no master serves the slot|^(CLUSTERDOWN|TRYAGAIN|MOVED|ASK)\b/i;
 
-/** ioredis refused to send it at all: the connection was not up and producers keep no offline queue. */
-const NEVER_SENT = /Stream isn't writeable and enableOfflineQueue options is false/;
+/**
+ * Redis certainly did not run it: ioredis never sent it (the connection was
+ * not up and producers keep no offline queue), or a cluster node refused it
+ * (a slot moving, the cluster down).
+ */
+const NEVER_SENT = /Stream isn't writeable and enableOfflineQueue options is false|Cluster isn't ready and enableOfflineQueue options is false|^(CLUSTERDOWN|TRYAGAIN|MOVED|ASK)\b|Too many Cluster redirections|no master serves the slot/;
 
 const messageOf = (error: unknown): string => (typeof error === 'object' && error !== null && 'message' in error ? String(error.message) : String(error));
 
@@ -23,6 +32,11 @@ function messages(error: unknown): string[] {
 /** Redis refused the command because maxmemory is reached and nothing may be evicted. */
 export function isOutOfMemory(error: unknown): boolean {
   return messages(error).some((message) => message.startsWith('OOM '));
+}
+
+/** Redis did not know a script's SHA (see loadScriptsFor in slot-connection.ts). */
+export function isNoScript(error: unknown): boolean {
+  return messages(error).some((message) => message.startsWith('NOSCRIPT'));
 }
 
 /** The connection failed, before or while the command was under way. */

@@ -21,7 +21,7 @@ async function checkBeforeStart(config: Config, { api = false, redisNote }: { ap
   const problems: string[] = [];
   if (api && !config.apiToken) problems.push('CLOSER_API_TOKEN: is required to serve the HTTP API (every /v1 route and the dashboard need it)');
   if (problems.length > 0) throw new ConfigError(problems);
-  await checkRedisReachable(config.redisUrl, { ...(redisNote ? { note: redisNote } : {}) });
+  await checkRedisReachable(config, { ...(redisNote ? { note: redisNote } : {}) });
 }
 
 /** `closer worker` / workers/worker.ts: every account's worker, and its health and metrics on CLOSER_HEALTH_PORT. */
@@ -71,8 +71,8 @@ export async function runAllInOne(
   let effective = config;
   let redisNote: string | undefined;
   if (config.accounts.length === 0) {
-    // A fresh machine may have no Redis running yet: start one if redis-server is installed.
-    const redis = await ensureLocalRedis(config.redisUrl);
+    // A fresh machine may have no Redis running yet: start one if redis-server is installed (a cluster is never made up).
+    const redis = config.redisCluster ? { started: false, stop: async () => undefined } : await ensureLocalRedis(config.redisUrl);
     redisNote = redis.note;
     if (redis.started) {
       closeables.push({ name: 'redis', close: redis.stop });

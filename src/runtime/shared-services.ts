@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/create-redis.js';
 import { createAccountControl, type AccountControl } from '../accounts/account-control.js';
 import { createAccountDirectory, type AccountDirectory } from '../accounts/account-directory.js';
 import { createBatchStore, type BatchStore } from '../batches/batch-store.js';
@@ -21,11 +21,11 @@ export interface SharedServices<A extends AccountInfo = AccountInfo> {
 }
 
 /** `metrics` is left out by processes that export none (the CLI). `accounts` are the config's unless given. */
-export function createSharedServices(config: Config, redis: Redis, metrics?: Metrics): SharedServices<AccountConfig>;
-export function createSharedServices<A extends AccountInfo>(config: Config, redis: Redis, metrics: Metrics | undefined, accounts: readonly A[]): SharedServices<A>;
-export function createSharedServices(config: Config, redis: Redis, metrics?: Metrics, accounts: readonly AccountInfo[] = config.accounts): SharedServices {
+export function createSharedServices(config: Config, redis: RedisClient, metrics?: Metrics): SharedServices<AccountConfig>;
+export function createSharedServices<A extends AccountInfo>(config: Config, redis: RedisClient, metrics: Metrics | undefined, accounts: readonly A[]): SharedServices<A>;
+export function createSharedServices(config: Config, redis: RedisClient, metrics?: Metrics, accounts: readonly AccountInfo[] = config.accounts): SharedServices {
   const keys = keyNames(config.queuePrefix);
-  const queues = createAccountQueues(accounts, redis, config.queuePrefix);
+  const queues = createAccountQueues(accounts, redis, keys);
   const batches = createBatchStore(redis, keys);
   return {
     keys,

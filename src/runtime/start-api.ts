@@ -37,7 +37,7 @@ export interface ApiOptions {
 export async function startApi(config: Config, logger: Logger, options: ApiOptions = {}): Promise<ApiRuntime> {
   if (!config.apiToken) throw new ConfigError(['CLOSER_API_TOKEN: is required to serve the HTTP API (every /v1 route and the dashboard need it)']);
   const metrics = options.metrics ?? createMetrics();
-  const redis = createRedis(config.redisUrl, 'producer', 'closer-api');
+  const redis = createRedis(config, 'producer', 'closer-api');
   logConnectionState(redis, logger, 'closer-api'); // and surfaced by /readyz and as 503s
   const services = createSharedServices(config, redis, metrics);
   const producer = createProducer(config, { redis, metrics, services });

@@ -20,9 +20,10 @@ const RESYNC_EVERY_MS = 60_000;
  * The sweeps themselves run on the workers, through each account's rate limit.
  */
 export async function startScheduler(config: Config, logger: Logger): Promise<SchedulerRuntime> {
-  const redis = createRedis(config.redisUrl, 'worker', 'closer-scheduler');
+  const redis = createRedis(config, 'worker', 'closer-scheduler');
   logConnectionState(redis, logger, 'closer-scheduler');
-  const queues = createAccountQueues(config.accounts, redis, config.queuePrefix);
+  const keys = keyNames(config.queuePrefix);
+  const queues = createAccountQueues(config.accounts, redis, keys);
   const sync = async () => {
     try {
       const { scheduled, removed } = await syncAutoCloseSchedules(queues, config.jobs);
@@ -38,7 +39,7 @@ export async function startScheduler(config: Config, logger: Logger): Promise<Sc
   const timer = setInterval(() => void sync(), RESYNC_EVERY_MS);
   timer.unref();
   return {
-    readiness: () => redisReadiness(redis, { probeKey: keyNames(config.queuePrefix).readinessProbe() }),
+    readiness: () => redisReadiness(redis, { keys }),
     async close() {
       clearInterval(timer);
       await queues.close();

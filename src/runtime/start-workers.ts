@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/create-redis.js';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../logger.js';
 import { watchBlockingConnections } from '../health/blocking-watch.js';
@@ -10,6 +10,7 @@ import { createRedis } from '../redis/create-redis.js';
 import { startAccountWorker, type AccountWorker } from '../worker/account-worker.js';
 import type { JobEventListener } from '../worker/job-events.js';
 import { keepPublished } from '../accounts/account-directory.js';
+import { warnOfLegacyKeys } from '../upgrade/legacy-keys-warning.js';
 import { createSharedServices } from './shared-services.js';
 
 export interface WorkerRuntimeOptions {
@@ -27,7 +28,7 @@ export interface WorkerRuntime {
   /** Redis usable and every worker's blocking connection answering. */
   readiness(): Promise<Readiness>;
   /** The connections BullMQ blocks on for jobs, for diagnostics. */
-  blockingConnections(): readonly Redis[];
+  blockingConnections(): readonly RedisClient[];
   /** Sweeps failed jobs of every account into their dead letters now. */
   reconcile(): Promise<number>;
   close(): Promise<void>;
@@ -36,7 +37,7 @@ export interface WorkerRuntime {
 /** Every configured account's worker in this process, plus the dead-letter reconciler. */
 export async function startWorkers(config: Config, logger: Logger, options: WorkerRuntimeOptions = {}): Promise<WorkerRuntime> {
   const metrics = options.metrics ?? createMetrics();
-  const redis = createRedis(config.redisUrl, 'worker', 'closer-worker');
+  const redis = createRedis(config, 'worker', 'closer-worker');
   logConnectionState(redis, logger, 'closer-worker');
   const blocking = watchBlockingConnections(redis, options.stuckAfterMs);
   const http = createHttpClient({ timeoutMs: config.jobs.httpTimeoutMs, maxSockets: config.jobs.concurrency * 4 });
@@ -46,7 +47,6 @@ export async function startWorkers(config: Config, logger: Logger, options: Work
     startAccountWorker({
       entry,
       redis,
-      prefix: config.queuePrefix,
       keys: services.keys,
       jobs: config.jobs,
       http,
@@ -72,6 +72,7 @@ export async function startWorkers(config: Config, logger: Logger, options: Work
     if (buried > 0) logger.info({ buried }, 'reconciler moved failed jobs to the dead letters');
     return buried;
   };
+  await warnOfLegacyKeys(redis, config.accounts.map((account) => account.id), logger);
   await reconcile();
   const timer = setInterval(() => void reconcile(), config.jobs.reconcileEveryMs);
   timer.unref();
@@ -81,7 +82,7 @@ export async function startWorkers(config: Config, logger: Logger, options: Work
   return {
     workers,
     metrics,
-    readiness: () => allReady([() => redisReadiness(redis, { probeKey: services.keys.readinessProbe() }), async () => blocking.readiness()]),
+    readiness: () => allReady([() => redisReadiness(redis, { keys: services.keys }), async () => blocking.readiness()]),
     blockingConnections: () => blocking.connections(),
     reconcile,
     async close() {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/create-redis.js';
 import type { KeyNames } from '../queues/names.js';
 import type { SweepResult } from '../queues/sweep-job.js';
 
@@ -8,7 +8,7 @@ export interface SweepStore {
   last(accountId: string): Promise<SweepResult | null>;
 }
 
-export function createSweepStore(redis: Redis, keys: KeyNames): SweepStore {
+export function createSweepStore(redis: RedisClient, keys: KeyNames): SweepStore {
   return {
     save: async (accountId, result) => {
       await redis.set(keys.lastSweep(accountId), JSON.stringify(result));

@@ -1,5 +1,5 @@
 import { Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/create-redis.js';
 import type { AccountControl } from '../accounts/account-control.js';
 import type { BatchStore } from '../batches/batch-store.js';
 import type { AccountConfig, JobSettings } from '../config/types.js';
@@ -15,6 +15,7 @@ import type { KeyNames } from '../queues/names.js';
 import { SWEEP_JOB } from '../queues/sweep-job.js';
 import { createAccountRateLimiter } from '../rate-limit/account-rate-limiter.js';
 import { isConnectionLost } from '../redis/redis-errors.js';
+import { loadScriptsFor } from '../redis/slot-connection.js';
 import type { SweepStore } from '../sweeps/sweep-store.js';
 import { backoffDelay } from './backoff.js';
 import { createBatchMarks } from './batch-marks.js';
@@ -31,8 +32,7 @@ export interface AccountWorkerDeps {
    * must use it too: a batch mark then reaches Redis before the completion of
    * its job (see batch-marks.ts).
    */
-  redis: Redis;
-  prefix: string;
+  redis: RedisClient;
   keys: KeyNames;
   jobs: JobSettings;
   http: HttpClient;
@@ -83,7 +83,7 @@ export function startAccountWorker(deps: AccountWorkerDeps): AccountWorker {
   });
   // Called only while a job runs, which is after the worker below exists.
   const context = { entry, limiter, control: deps.control, logger, metrics, worker: () => worker, ...(deps.events ? { events: deps.events } : {}) };
-  const marks = createBatchMarks(deps.batches, logger);
+  const marks = createBatchMarks({ markCompleted: (batchId, jobIds, options) => deps.batches.markCompleted(account, batchId, jobIds, options) }, logger);
   const processors: Record<string, (job: Job, token?: string) => Promise<unknown>> = {
     [CLOSE_JOB]: createCloseProcessor({ ...context, client, marks }),
     [LIST_JOB]: createListProcessor({ ...context, client }),
@@ -91,7 +91,7 @@ export function startAccountWorker(deps: AccountWorkerDeps): AccountWorker {
       ...context,
       client,
       sweeps: deps.sweeps,
-      enqueue: { batches: deps.batches, jobs },
+      enqueue: { batches: deps.batches, jobs, reloadScripts: (accountKey) => loadScriptsFor(deps.redis, accountKey) },
     }),
   };
 
@@ -104,7 +104,7 @@ export function startAccountWorker(deps: AccountWorkerDeps): AccountWorker {
     },
     {
       connection: deps.redis,
-      prefix: deps.prefix,
+      prefix: deps.keys.queuePrefix(account),
       concurrency: jobs.concurrency,
       limiter: HONOUR_RATE_LIMIT_CALLS,
       maxStalledCount: MAX_STALLED_COUNT,

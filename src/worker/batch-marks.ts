@@ -1,5 +1,4 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { BatchStore } from '../batches/batch-store.js';
 import type { Logger } from '../logger.js';
 
 /** Waits between attempts at a mark Redis refused: 0.1 s, doubling up to 5 s. */
@@ -46,8 +45,13 @@ interface Group {
   jobIds: string[];
 }
 
+/** One account's marks (what its batch store calls are bound to). */
+export interface AccountMarks {
+  markCompleted(batchId: string, jobIds: readonly string[], options: { skipped: boolean }): Promise<void>;
+}
+
 /** `batches` must run on the connection BullMQ's worker uses (see above). */
-export function createBatchMarks(batches: Pick<BatchStore, 'markCompleted'>, logger: Logger): BatchMarks {
+export function createBatchMarks(batches: AccountMarks, logger: Logger): BatchMarks {
   const inFlight = new Set<Promise<void>>();
   let draining = false;
   /** Marks waiting for the end of this turn of the event loop, by batch and kind. */

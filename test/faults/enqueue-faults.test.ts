@@ -7,7 +7,7 @@ import { PeachSimulator } from '../../src/simulators/index.js';
 import { peachAccount, rate } from '../helpers/accounts.js';
 import { spawnApi, type ApiProcess } from '../helpers/api-process.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
-import { testConfig, waitUntil } from '../helpers/test-config.js';
+import { queuePrefixOf, testConfig, waitUntil } from '../helpers/test-config.js';
 import { spawnWorker, envFor, type WorkerProcess } from '../helpers/worker-process.js';
 
 /**
@@ -43,7 +43,7 @@ async function jobsOf(admin: Redis, config: Config, batchId: string): Promise<nu
   let count = 0;
   let cursor = '0';
   do {
-    const [next, keys] = await admin.scan(cursor, 'MATCH', `${config.queuePrefix}:${accountQueueName('peach')}:${batchId}-*`, 'COUNT', 5_000);
+    const [next, keys] = await admin.scan(cursor, 'MATCH', `${queuePrefixOf(config, 'peach')}:${accountQueueName('peach')}:${batchId}-*`, 'COUNT', 5_000);
     cursor = next;
     count += keys.filter((key) => !/:(lock|logs)$/.test(key)).length;
   } while (cursor !== '0');
@@ -60,7 +60,7 @@ type Answer = { status: number; body: Record<string, unknown>; retryAfter: strin
  */
 async function expectAnswerTrue(admin: Redis, config: Config, batchId: string, refs: number, answer: Answer): Promise<number> {
   const existing = await jobsOf(admin, config, batchId);
-  const batchExists = (await admin.exists(keyNames(config.queuePrefix).batch(batchId))) === 1;
+  const batchExists = (await admin.exists(keyNames(config.queuePrefix).batch('peach', batchId))) === 1;
   const { status, body } = answer;
   if (status === 202) {
     expect(body).toMatchObject({ batchId, total: refs });
@@ -167,7 +167,7 @@ describe('bulk enqueue under faults', () => {
     await worker.started;
     let completed = 0;
     for (const [index, { batchId }] of all.entries()) {
-      if (settled[index]!.body.error === 'busy' || (settled[index]!.status !== 202 && (await admin.exists(keyNames(config.queuePrefix).batch(batchId))) === 0)) continue;
+      if (settled[index]!.body.error === 'busy' || (settled[index]!.status !== 202 && (await admin.exists(keyNames(config.queuePrefix).batch('peach', batchId))) === 0)) continue;
       const report = await waitUntil(async () => {
         const current = await fetch(`${api.url}/v1/batches/${batchId}`, { headers: { authorization: `Bearer ${api.token}` } }).then((r) => r.json() as Promise<{ done: boolean; completed: number; total: number; deadLettered: number }>);
         return current.done ? current : undefined;

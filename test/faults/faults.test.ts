@@ -9,7 +9,7 @@ import { PeachSimulator } from '../../src/simulators/index.js';
 import { peachAccount, rate } from '../helpers/accounts.js';
 import { expectNothingLost } from '../helpers/nothing-lost.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
-import { testConfig, waitUntil } from '../helpers/test-config.js';
+import { queuePrefixOf, testConfig, waitUntil } from '../helpers/test-config.js';
 import { envFor, spawnWorker, type WorkerProcess } from '../helpers/worker-process.js';
 
 const KEY = 'peach-fault-key';
@@ -135,7 +135,7 @@ describe('fault injection: every accepted job ends completed or dead-lettered', 
   it('slow provider: timeouts are retried, no job runs twice at the same time, none is lost', async () => {
     const { sim, config, producer } = await setUp({ jobs: { httpTimeoutMs: 300, attempts: 6, backoffDelayMs: 100, backoffMaxMs: 1_000 } });
     await inProcessWorkers(config);
-    const events = new QueueEvents(accountQueueName('peach'), { connection: { url: config.redisUrl }, prefix: config.queuePrefix });
+    const events = new QueueEvents(accountQueueName('peach'), { connection: { url: config.redisUrl }, prefix: queuePrefixOf(config, 'peach') });
     cleanups.push(() => events.close());
     await events.waitUntilReady();
     const running = new Set<string>();

@@ -40,7 +40,7 @@ afterAll(async () => {
 });
 
 /** Jobs in every queue: waiting, or any other state a job key can be in. */
-const jobKeys = async () => (await redis.keys(`${config.queuePrefix}:account-*`)).filter((key) => /:[^:]+-[A-Za-z0-9_-]{32}$/.test(key)).length;
+const jobKeys = async () => (await redis.keys(`${config.queuePrefix}:*:account-*`)).filter((key) => /:[^:]+-[A-Za-z0-9_-]{32}$/.test(key)).length;
 
 /** Values that look like refs, requests and filters, and plenty that do not. */
 const anyJson = fc.jsonValue({ maxDepth: 4 });

@@ -4,6 +4,7 @@ import type { Config } from '../../src/config/types.js';
 import type { Producer } from '../../src/producer/producer.js';
 import { accountQueueName } from '../../src/queues/names.js';
 import type { PeachSimulator } from '../../src/simulators/index.js';
+import { queuePrefixOf } from './test-config.js';
 
 /**
  * The fault scenarios' common verdict for one Peach batch:
@@ -24,7 +25,7 @@ export async function expectNothingLost(options: {
   const report = await producer.batch(batchId);
   expect(report).toMatchObject({ total: ids.length, pending: 0, done: true, deadLettered: permanent.size, completed: ids.length - permanent.size });
 
-  const queue = new Queue(accountQueueName(account), { connection: { url: config.redisUrl }, prefix: config.queuePrefix });
+  const queue = new Queue(accountQueueName(account), { connection: { url: config.redisUrl }, prefix: queuePrefixOf(config, account) });
   try {
     expect(await queue.getJobCountByTypes('failed', 'waiting', 'active', 'delayed', 'prioritized')).toBe(0);
     const completed = new Set((await queue.getCompleted(0, -1)).filter(Boolean).map((job) => (job.data.ref as { conversationId: number }).conversationId));

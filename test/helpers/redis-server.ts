@@ -27,11 +27,33 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/** Starts `redis-server` with these arguments; resolves once it accepts connections (rejects if it exits first). */
+export async function spawnRedisServer(args: readonly string[]): Promise<ChildProcess> {
+  const proc = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('Ready to accept connections')) {
+        proc.stdout!.off('data', onData);
+        proc.stdout!.resume();
+        resolve();
+      }
+    };
+    proc.stdout!.on('data', onData);
+    proc.once('error', reject);
+    proc.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${output.slice(-500)}`)));
+  });
+  return proc;
+}
+
 /**
  * A throwaway redis-server on a free port, so no test depends on (or
  * disturbs) the machine's Redis. `appendOnly` turns AOF on for restart tests.
  */
-export async function startRedis(options: { appendOnly?: boolean; appendFsync?: 'always' | 'everysec'; maxmemoryPolicy?: string; maxmemory?: string } = {}): Promise<TestRedis> {
+export async function startRedis(
+  options: { appendOnly?: boolean; appendFsync?: 'always' | 'everysec'; maxmemoryPolicy?: string; maxmemory?: string; replicaOf?: number } = {},
+): Promise<TestRedis> {
   const port = await freePort();
   const dir = await mkdtemp(join(tmpdir(), 'closer-redis-'));
   let child: ChildProcess | undefined;
@@ -41,22 +63,8 @@ export async function startRedis(options: { appendOnly?: boolean; appendFsync?: 
     args.push('--appendonly', options.appendOnly ? 'yes' : 'no', '--maxmemory-policy', options.maxmemoryPolicy ?? 'noeviction');
     if (options.maxmemory) args.push('--maxmemory', options.maxmemory);
     if (options.appendFsync) args.push('--appendfsync', options.appendFsync);
-    const proc = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    child = proc;
-    let output = '';
-    await new Promise<void>((resolve, reject) => {
-      const onData = (chunk: Buffer) => {
-        output += chunk.toString();
-        if (output.includes('Ready to accept connections')) {
-          proc.stdout!.off('data', onData);
-          proc.stdout!.resume();
-          resolve();
-        }
-      };
-      proc.stdout!.on('data', onData);
-      proc.once('error', reject);
-      proc.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${output.slice(-500)}`)));
-    });
+    if (options.replicaOf) args.push('--replicaof', '127.0.0.1', String(options.replicaOf));
+    child = await spawnRedisServer(args);
   };
 
   const stop = async ({ keepData = false } = {}) => {

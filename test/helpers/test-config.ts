@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { loadConfig } from '../../src/config/load-config.js';
 import type { AccountConfig, Config, JobSettings } from '../../src/config/types.js';
+import { keyNames } from '../../src/queues/names.js';
 
 /**
  * A full Config for one test: defaults from loadConfig, a Redis of the test's
@@ -13,12 +14,15 @@ export function testConfig(redisUrl: string, accounts: AccountConfig[], jobs: Pa
     redisUrl,
     apiToken: 'test-api-token',
     logLevel: 'silent',
-    queuePrefix: `{t${randomUUID().slice(0, 8)}}`,
+    queuePrefix: `t${randomUUID().slice(0, 8)}`,
     healthPort: 0,
     accounts,
     jobs: { ...base.jobs, backoffDelayMs: 20, backoffMaxMs: 200, attempts: 4, ...jobs },
   };
 }
+
+/** BullMQ's prefix of an account's queues under a test's Config (its keys carry the account's hash tag). */
+export const queuePrefixOf = (config: Pick<Config, 'queuePrefix'>, account: string): string => keyNames(config.queuePrefix).queuePrefix(account);
 
 /** Waits until `check` holds, re-checking every 20 ms: for conditions that no single event announces. */
 export async function waitUntil<T>(check: () => Promise<T | undefined | false> | T | undefined | false, { timeoutMs = 20_000, what = 'condition' } = {}): Promise<T> {

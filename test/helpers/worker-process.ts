@@ -34,6 +34,8 @@ export function envFor(config: Config): NodeJS.ProcessEnv {
   return {
     PATH: process.env.PATH,
     REDIS_URL: config.redisUrl,
+    ...(config.redisCluster ? { REDIS_CLUSTER_NODES: config.redisCluster.nodes.map(({ host, port }) => `${host}:${port}`).join(',') } : {}),
+    CLOSER_ENQUEUE_REPLICAS: String(config.enqueueReplicas),
     CLOSER_ACCOUNTS_FILE: file,
     CLOSER_QUEUE_PREFIX: config.queuePrefix,
     CLOSER_MAX_ATTEMPTS: String(config.jobs.attempts),

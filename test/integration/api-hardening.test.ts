@@ -9,7 +9,7 @@ import { createLogger } from '../../src/logger.js';
 import { createProducer, type Producer } from '../../src/producer/producer.js';
 import { peachAccount } from '../helpers/accounts.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
-import { testConfig, waitUntil } from '../helpers/test-config.js';
+import { queuePrefixOf, testConfig, waitUntil } from '../helpers/test-config.js';
 
 const TOKEN = 'test-api-token';
 const auth = { authorization: `Bearer ${TOKEN}` };
@@ -90,7 +90,7 @@ describe('bodies', () => {
       error: 'validation',
       issues: [{ index: 1, path: 'conversations[1].__proto__', message: expect.stringContaining('not allowed') }],
     });
-    expect(await redis.keys(`${config.queuePrefix}:account-peach:*-*`)).toEqual([]);
+    expect(await redis.keys(`${queuePrefixOf(config, 'peach')}:account-peach:*-*`)).toEqual([]);
   });
 
   it('still calls broken JSON broken', async () => {

@@ -8,7 +8,7 @@ import { createProducer, type Producer } from '../../src/producer/producer.js';
 import { accountQueueName } from '../../src/queues/names.js';
 import { callbellAccount, chatwootAccount, peachAccount } from '../helpers/accounts.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
-import { testConfig } from '../helpers/test-config.js';
+import { queuePrefixOf, testConfig } from '../helpers/test-config.js';
 
 const TOKEN = 'test-api-token';
 const auth = { authorization: `Bearer ${TOKEN}` };
@@ -19,7 +19,7 @@ let app: FastifyInstance;
 let redis: Redis;
 
 /** Every job key of every queue of this test's prefix: "nothing enqueued" means this did not grow. */
-const jobCount = async () => (await redis.keys(`${config.queuePrefix}:account-*:*`)).filter((key) => /:[^:]+-[A-Za-z0-9_-]{32}$/.test(key)).length;
+const jobCount = async () => (await redis.keys(`${config.queuePrefix}:*:account-*:*`)).filter((key) => /:[^:]+-[A-Za-z0-9_-]{32}$/.test(key)).length;
 
 beforeAll(async () => {
   server = await startRedis();
@@ -193,7 +193,7 @@ describe('POST /v1/close', () => {
   it('enqueues 10,000 refs in one request', async () => {
     const response = await post('/v1/close', { account: 'callbell', conversations: Array.from({ length: 10_000 }, (_, i) => ({ contactUuid: `c${i}` })) });
     expect(response.json()).toMatchObject({ total: 10_000, accepted: 10_000 });
-    expect(await redis.llen(`${config.queuePrefix}:${accountQueueName('callbell')}:wait`)).toBe(10_000);
+    expect(await redis.llen(`${queuePrefixOf(config, 'callbell')}:${accountQueueName('callbell')}:wait`)).toBe(10_000);
   });
 });
 

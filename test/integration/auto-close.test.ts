@@ -9,7 +9,7 @@ import { startWorkers, type WorkerRuntime } from '../../src/runtime/start-worker
 import { CallbellSimulator, ChatwootSimulator, PeachSimulator } from '../../src/simulators/index.js';
 import { callbellAccount, chatwootAccount, peachAccount } from '../helpers/accounts.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
-import { testConfig, waitUntil } from '../helpers/test-config.js';
+import { queuePrefixOf, testConfig, waitUntil } from '../helpers/test-config.js';
 import { envFor, spawnProcess, type WorkerProcess } from '../helpers/worker-process.js';
 
 const HOUR = 3_600_000;
@@ -172,7 +172,7 @@ describe('scheduler processes', () => {
   it('three schedulers running together for five intervals produce five sweeps, not fifteen', async () => {
     const sim = await PeachSimulator.start({ credentials: 'peach-key' });
     const config = testConfig(server.url, [{ ...peachAccount(sim.url, 'peach-key'), autoClose: policy({ everyMs: 2_000, dryRun: true }) }]);
-    const queue = new Queue(accountQueueName('peach'), { connection: { url: server.url }, prefix: config.queuePrefix });
+    const queue = new Queue(accountQueueName('peach'), { connection: { url: server.url }, prefix: queuePrefixOf(config, 'peach') });
     const env = envFor(config);
     try {
       const worker = spawnProcess('worker', env);

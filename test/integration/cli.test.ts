@@ -1,35 +1,24 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { Config } from '../../src/config/types.js';
 import { createLogger } from '../../src/logger.js';
 import { startWorkers } from '../../src/runtime/start-workers.js';
 import { PeachSimulator } from '../../src/simulators/index.js';
 import { peachAccount } from '../helpers/accounts.js';
+import { runCli } from '../helpers/cli.js';
 import { freePort, startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { testConfig } from '../helpers/test-config.js';
 import { envFor } from '../helpers/worker-process.js';
 
-const CLI = new URL('../../dist/src/cli/main.js', import.meta.url).pathname;
-const run = promisify(execFile);
 
 let server: TestRedis;
 let config: Config;
 let env: NodeJS.ProcessEnv;
 
-/** Runs the built CLI; resolves with its exit code and output whatever the code. */
-async function closer(args: string[], extraEnv: NodeJS.ProcessEnv = {}) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { env: { ...env, ...extraEnv, LOG_LEVEL: 'silent' } });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
+/** The built CLI against this file's Redis and accounts. */
+const closer = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) => runCli(args, { ...env, ...extraEnv });
 
 beforeAll(async () => {
   server = await startRedis();

@@ -7,7 +7,7 @@ import { accountQueueName, keyNames } from '../../src/queues/names.js';
 import { callbellAccount } from '../helpers/accounts.js';
 import { startRedisProxy } from '../helpers/redis-proxy.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
-import { testConfig, waitUntil } from '../helpers/test-config.js';
+import { queuePrefixOf, testConfig, waitUntil } from '../helpers/test-config.js';
 
 /**
  * What a close request answers when Redis fails under it must be true: every
@@ -45,7 +45,7 @@ async function producerOn(url: string, options: Parameters<typeof createProducer
 
 /** Jobs of the batch that exist in Redis, read directly. */
 async function jobsOf(config: Config, batchId: string): Promise<number> {
-  const keys = await redis.keys(`${config.queuePrefix}:${accountQueueName('callbell')}:${batchId}-*`);
+  const keys = await redis.keys(`${queuePrefixOf(config, 'callbell')}:${accountQueueName('callbell')}:${batchId}-*`);
   return keys.filter((key) => !key.endsWith(':lock') && !key.endsWith(':logs')).length;
 }
 
@@ -123,20 +123,45 @@ describe('a bulk enqueue that fails part-way', () => {
     expect(error).toBeInstanceOf(RedisUnavailableError);
     expect((error as Error).message).toContain('nothing was enqueued');
     expect(await jobsOf(config, 'never')).toBe(0);
-    expect(await redis.exists(keyNames(config.queuePrefix).batch('never'))).toBe(0);
+    expect(await redis.exists(keyNames(config.queuePrefix).batch('callbell', 'never'))).toBe(0);
+  });
+
+  it('scripts gone from Redis (SCRIPT FLUSH, or a replica promoted after a failover): loaded again, and the enqueue goes through', async () => {
+    const { config, producer } = await producerOn(server.url);
+    expect(await producer.close({ account: 'callbell', conversations: refs(600), batchId: 'before-flush' })).toMatchObject({ accepted: 600 });
+    await redis.script('FLUSH');
+    expect(await producer.close({ account: 'callbell', conversations: refs(600, 1_000), batchId: 'after-flush' })).toMatchObject({ accepted: 600, duplicates: 0 });
+    expect(await producer.batch('after-flush')).toMatchObject({ total: 600, duplicates: 0 });
+    expect(await jobsOf(config, 'after-flush')).toBe(600);
   });
 
   it('Redis silent past the deadline: the answer says uncertain instead of guessing', async () => {
+    const proxy = await startRedisProxy(server.port);
+    cleanups.push(() => proxy.cutOff());
+    const { config, producer } = await producerOn(proxy.url, { enqueueDeadlineMs: 500 });
+    // Redis runs the transactions; their answers never come back.
+    void proxy.holdRepliesAfterExec(1);
+    const error = await producer.close({ account: 'callbell', conversations: refs(1_000), batchId: 'slow' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EnqueueIncompleteError);
+    expect(error).toMatchObject({ accepted: 0, reason: 'redis_timeout' });
+    const { uncertain, notEnqueued } = error as EnqueueIncompleteError;
+    expect(uncertain).toBeGreaterThan(0);
+    expect(uncertain + notEnqueued).toBe(1_000);
+    // What was sent before the deadline ran; the batch counts exactly that.
+    const { producer: direct } = await producerOn(server.url, {}, config);
+    expect((await direct.batch('slow')).total).toBe(await jobsOf(config, 'slow'));
+    expect(await jobsOf(config, 'slow')).toBeLessThanOrEqual(uncertain);
+  });
+
+  it('Redis silent before anything is enqueued: 503 redis_unavailable at the deadline, nothing enqueued', async () => {
     const { config, producer } = await producerOn(server.url, { enqueueDeadlineMs: 500 });
     const pauser = new Redis(server.url);
     cleanups.push(() => pauser.quit());
     await pauser.client('PAUSE', 1_500, 'WRITE');
-    const error = await producer.close({ account: 'callbell', conversations: refs(1_000), batchId: 'slow' }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(EnqueueIncompleteError);
-    expect(error).toMatchObject({ accepted: 0, reason: 'redis_timeout' });
-    expect((error as EnqueueIncompleteError).uncertain).toBeGreaterThan(0);
-    // The transactions sent before the deadline run once Redis resumes; the batch counts them.
-    await waitUntil(async () => (await jobsOf(config, 'slow')) === (error as EnqueueIncompleteError).uncertain, { what: 'the uncertain chunks to land' });
-    expect((await producer.batch('slow')).total).toBe((error as EnqueueIncompleteError).uncertain);
+    const error = await producer.close({ account: 'callbell', conversations: refs(1_000), batchId: 'never-claimed' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RedisUnavailableError);
+    await waitUntil(async () => (await redis.get(keyNames(config.queuePrefix).batchOwner('never-claimed'))) !== null, { what: 'the pause to end' });
+    expect(await jobsOf(config, 'never-claimed')).toBe(0);
+    await expect(producer.batch('never-claimed')).rejects.toMatchObject({ code: 'not_found' });
   });
 });

@@ -9,7 +9,7 @@ import { startWorkers, type WorkerRuntime } from '../../src/runtime/start-worker
 import { CallbellSimulator, ChatwootSimulator, PeachSimulator } from '../../src/simulators/index.js';
 import { callbellAccount, chatwootAccount, peachAccount } from '../helpers/accounts.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
-import { testConfig, waitUntil } from '../helpers/test-config.js';
+import { queuePrefixOf, testConfig, waitUntil } from '../helpers/test-config.js';
 
 const KEYS = { peach: 'peach-key-123456', callbell: 'callbell-token-123456', chatwoot: 'chatwoot-token-123456' };
 let server: TestRedis;
@@ -49,7 +49,7 @@ const done = (batchId: string) => waitUntil(async () => {
   return report.done ? report : undefined;
 }, { what: `batch ${batchId}` });
 const requestsFor = (id: number) => peach.requests.filter((r) => r.path === `/api/v1/conversations/${id}`);
-const queueOf = (account: string) => new Queue(accountQueueName(account), { connection: { url: server.url }, prefix: config.queuePrefix });
+const queueOf = (account: string) => new Queue(accountQueueName(account), { connection: { url: server.url }, prefix: queuePrefixOf(config, account) });
 
 describe('close pipeline (real Redis, in-process workers, simulators)', () => {
   it('closes a batch and reports it done', async () => {
@@ -70,8 +70,8 @@ describe('close pipeline (real Redis, in-process workers, simulators)', () => {
     try {
       const { batchId } = await producer.close({ account: 'peach', conversations: peachIds(20).map((conversationId) => ({ conversationId })) });
       await done(batchId);
-      const jobIds = await reader.smembers(keyNames(config.queuePrefix).batchJobs(batchId));
-      const completedKey = keyNames(config.queuePrefix).batchCompleted(batchId);
+      const jobIds = await reader.smembers(keyNames(config.queuePrefix).batchJobs('peach', batchId));
+      const completedKey = keyNames(config.queuePrefix).batchCompleted('peach', batchId);
       const first = (jobId: string, what: (args: string[]) => boolean) => commands.findIndex((args) => args.includes(jobId) && what(args));
       const marked = (jobId: string) => first(jobId, (args) => args.includes(completedKey));
       const completed = (jobId: string) => first(jobId, (args) => args.includes('returnvalue') && args.includes('completed'));
@@ -188,11 +188,11 @@ describe('close pipeline (real Redis, in-process workers, simulators)', () => {
   it('sweeps failed jobs whose dead-letter move was lost into the dead letters', async () => {
     const queueName = 'account-peach';
     // A stand-in for a worker that died between failing a job and copying it: fail one job with no mover listening.
-    const queue = new Queue(queueName, { connection: { url: server.url }, prefix: config.queuePrefix });
+    const queue = new Queue(queueName, { connection: { url: server.url }, prefix: queuePrefixOf(config, 'peach') });
     await workers.close();
     const rogue = new Worker(queueName, async () => {
       throw new UnrecoverableError('lost');
-    }, { connection: { url: server.url }, prefix: config.queuePrefix });
+    }, { connection: { url: server.url }, prefix: queuePrefixOf(config, 'peach') });
     try {
       const added = await queue.add('close', { account: 'peach', ref: { conversationId: 424_242 }, batchId: 'lost-batch' }, { jobId: 'lost-1' });
       await waitUntil(async () => (await queue.getJobState(added.id!)) === 'failed', { what: 'failed job' });

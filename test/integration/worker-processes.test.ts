@@ -6,7 +6,7 @@ import { accountQueueName } from '../../src/queues/names.js';
 import { PeachSimulator, type PeachSimulatorOptions } from '../../src/simulators/index.js';
 import { peachAccount, rate } from '../helpers/accounts.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
-import { testConfig, waitUntil } from '../helpers/test-config.js';
+import { queuePrefixOf, testConfig, waitUntil } from '../helpers/test-config.js';
 import { startSimulatorProcess } from '../helpers/simulator-process.js';
 import { envFor, spawnWorker, type WorkerProcess } from '../helpers/worker-process.js';
 
@@ -111,7 +111,7 @@ describe('worker processes on one Redis', () => {
 
   it('a worker killed with SIGKILL mid-batch loses nothing once one is restarted', async () => {
     const { sim, config, producer } = await setUp('400/s', { latencyMs: 5 }, { lockDurationMs: 2_000, reconcileEveryMs: 1_000 });
-    const queue = new Queue(accountQueueName('peach'), { connection: { url: server.url }, prefix: config.queuePrefix });
+    const queue = new Queue(accountQueueName('peach'), { connection: { url: server.url }, prefix: queuePrefixOf(config, 'peach') });
     try {
       const ids = sim.seed(1_000).map((c) => c.id);
       const first = start(config);

@@ -31,7 +31,8 @@ describe('loadConfig: general settings', () => {
       port: 3000,
       apiToken: undefined,
       logLevel: 'info',
-      queuePrefix: '{closer}',
+      queuePrefix: 'closer',
+      enqueueReplicas: 0,
       jobs: {
         attempts: 8,
         backoffDelayMs: 1_000,
@@ -52,7 +53,8 @@ describe('loadConfig: general settings', () => {
       PORT: '8080',
       CLOSER_API_TOKEN: 'secret-token',
       LOG_LEVEL: 'DEBUG',
-      CLOSER_QUEUE_PREFIX: '{acme}',
+      CLOSER_QUEUE_PREFIX: 'acme',
+      CLOSER_ENQUEUE_REPLICAS: '1',
       CLOSER_MAX_ATTEMPTS: '3',
       CLOSER_BACKOFF_DELAY: '500ms',
       CLOSER_BACKOFF_MAX: '1m',
@@ -67,7 +69,8 @@ describe('loadConfig: general settings', () => {
       port: 8080,
       apiToken: 'secret-token',
       logLevel: 'debug',
-      queuePrefix: '{acme}',
+      queuePrefix: 'acme',
+      enqueueReplicas: 1,
       jobs: {
         attempts: 3,
         backoffDelayMs: 500,
@@ -103,6 +106,37 @@ describe('loadConfig: general settings', () => {
       'CLOSER_HTTP_TIMEOUT',
       'CLOSER_BACKOFF_MAX',
     ]);
+  });
+
+  it('reads a Redis Cluster from REDIS_CLUSTER_NODES, credentials and TLS from a URL among them', () => {
+    expect(loadConfig({ REDIS_CLUSTER_NODES: '10.0.0.1:7000, 10.0.0.2:7001' }).redisCluster).toEqual({
+      nodes: [
+        { host: '10.0.0.1', port: 7000 },
+        { host: '10.0.0.2', port: 7001 },
+      ],
+      tls: false,
+    });
+    expect(loadConfig({ REDIS_CLUSTER_NODES: 'rediss://app:s%40cret@redis-1:6380,redis-2:6380' }).redisCluster).toEqual({
+      nodes: [
+        { host: 'redis-1', port: 6380 },
+        { host: 'redis-2', port: 6380 },
+      ],
+      username: 'app',
+      password: 's@cret',
+      tls: true,
+    });
+    expect(loadConfig({}).redisCluster).toBeUndefined();
+  });
+
+  it('names a bad cluster node without showing its password', () => {
+    const problems = problemsOf(() => loadConfig({ REDIS_CLUSTER_NODES: 'redis://:hunter2@redis-1,redis-2:7000' }));
+    expect(problems).toEqual(['REDIS_CLUSTER_NODES: "redis://***@redis-1" is not host:port']);
+    expect(problemsOf(() => loadConfig({ REDIS_CLUSTER_NODES: ' , ' }))).toEqual(['REDIS_CLUSTER_NODES: must list at least one seed node as host:port']);
+  });
+
+  it('refuses the hash-tagged prefix of the single-slot layout, and says how to move its keys', () => {
+    const problems = problemsOf(() => loadConfig({ CLOSER_QUEUE_PREFIX: '{closer}' }));
+    expect(problems).toEqual([expect.stringContaining("CLOSER_QUEUE_PREFIX: {closer} is the layout before accounts had hash tags of their own; set a plain name such as closer, and move existing keys with: closer migrate-keys --from '{closer}'")]);
   });
 
   it('returns a frozen object', () => {

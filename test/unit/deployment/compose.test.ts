@@ -47,4 +47,26 @@ describe('docker-compose.yml (no Docker engine here: its structure is checked in
     expect(dockerfile).toMatch(/^FROM .* AS build$/m);
     expect(dockerfile).toMatch(/^USER node$/m);
   });
+
+  it('has a cluster variant: six Redis nodes in cluster mode, made into 3 masters and 3 replicas once, closer pointed at them', () => {
+    const cluster = parse(readFileSync(new URL('docker-compose.cluster.yml', root), 'utf8'), { merge: true }) as {
+      services: Record<string, { command?: string[]; environment?: Record<string, string>; depends_on?: Record<string, { condition: string }>; networks?: unknown; volumes?: string[] }>;
+    };
+    const nodes = Object.keys(cluster.services).filter((name) => /^redis-\d$/.test(name));
+    expect(nodes).toHaveLength(6);
+    for (const name of nodes) {
+      expect(cluster.services[name]!.command).toEqual(expect.arrayContaining(['--cluster-enabled', 'yes', '--appendonly', 'yes', '--maxmemory-policy', 'noeviction']));
+      expect(cluster.services[name]!.volumes).toEqual([`${name}:/data`]);
+    }
+    const init = cluster.services['redis-cluster-init']!;
+    expect(init.command!.join(' ')).toMatch(/redis-cli --cluster create( 172\.30\.0\.1\d:6379){6} --cluster-replicas 1 --cluster-yes/);
+    expect(Object.keys(init.depends_on ?? {}).sort()).toEqual(nodes.sort());
+    for (const name of ['api', 'worker', 'scheduler']) {
+      const service = cluster.services[name]!;
+      expect(service.environment?.REDIS_CLUSTER_NODES).toBe('172.30.0.11:6379,172.30.0.12:6379,172.30.0.13:6379');
+      expect(service.environment?.CLOSER_ENQUEUE_REPLICAS).toBe('1');
+      expect(service.depends_on?.['redis-cluster-init']?.condition).toBe('service_completed_successfully');
+      expect(existsSync(new URL(service.command![1]!.replace(/^dist\//, '').replace(/\.js$/, '.ts'), root))).toBe(true);
+    }
+  });
 });
