@@ -1,6 +1,7 @@
 import type { RedisClient } from '../redis/create-redis.js';
 import type { AccountQueue } from '../queues/account-queues.js';
 import type { KeyNames } from '../queues/names.js';
+import type { NotableAccounts } from './notable-accounts.js';
 
 /** Auth failures are counted over this window: "repeated" means this many within it. */
 const AUTH_FAILURE_WINDOW_SECONDS = 600;
@@ -16,10 +17,11 @@ export interface AccountControl {
   pauseReason(entry: AccountQueue): Promise<PauseReason | null>;
 }
 
-export function createAccountControl(redis: RedisClient, keys: KeyNames, threshold: number): AccountControl {
+export function createAccountControl(redis: RedisClient, keys: KeyNames, threshold: number, notable?: NotableAccounts): AccountControl {
   async function pause(entry: AccountQueue, reason: PauseReason): Promise<void> {
     await redis.set(keys.pauseReason(entry.account.id), reason);
     await entry.queue.pause();
+    await notable?.paused(entry.account.id, true);
   }
 
   return {
@@ -34,6 +36,7 @@ export function createAccountControl(redis: RedisClient, keys: KeyNames, thresho
     async resume(entry) {
       await redis.del(keys.authFailures(entry.account.id), keys.pauseReason(entry.account.id));
       await entry.queue.resume();
+      await notable?.paused(entry.account.id, false);
     },
     async pauseReason(entry) {
       if (!(await entry.queue.isPaused())) return null;

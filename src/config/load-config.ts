@@ -31,11 +31,13 @@ export const GENERAL_VARIABLES = [
   'CLOSER_BACKOFF_MAX',
   'CLOSER_HTTP_TIMEOUT',
   'CLOSER_WORKER_CONCURRENCY',
+  'CLOSER_ACCOUNT_CONCURRENCY',
   'CLOSER_UNAUTHORIZED_PAUSE_AFTER',
   'CLOSER_LOCK_DURATION',
   'CLOSER_RECONCILE_EVERY',
   'CLOSER_HEALTH_PORT',
   'CLOSER_DASHBOARD_BASIC_AUTH',
+  'CLOSER_METRICS_ACCOUNT_LABEL',
 ] as const;
 type GeneralVariable = (typeof GENERAL_VARIABLES)[number];
 
@@ -86,6 +88,8 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
   if (redisCluster && 'error' in redisCluster) problems.push(`REDIS_CLUSTER_NODES: ${redisCluster.error}`);
   const enqueueReplicas = integer('CLOSER_ENQUEUE_REPLICAS', 0, 0, 16);
 
+  const metricsAccountLabel = value('CLOSER_METRICS_ACCOUNT_LABEL') ?? 'account';
+  if (metricsAccountLabel !== 'account' && metricsAccountLabel !== 'none') problems.push('CLOSER_METRICS_ACCOUNT_LABEL: must be account (a series per account) or none (totals, account="all")');
   const logLevel = (value('LOG_LEVEL') ?? 'info').toLowerCase() as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL: must be one of ${LOG_LEVELS.join(', ')}`);
 
@@ -103,7 +107,8 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     backoffDelayMs: duration('CLOSER_BACKOFF_DELAY', 1_000),
     backoffMaxMs: duration('CLOSER_BACKOFF_MAX', 300_000),
     httpTimeoutMs: duration('CLOSER_HTTP_TIMEOUT', 10_000),
-    concurrency: integer('CLOSER_WORKER_CONCURRENCY', 10, 1, 1_000),
+    concurrency: integer('CLOSER_WORKER_CONCURRENCY', 20, 1, 1_000),
+    accountConcurrency: integer('CLOSER_ACCOUNT_CONCURRENCY', 10, 1, 1_000),
     unauthorizedPauseAfter: integer('CLOSER_UNAUTHORIZED_PAUSE_AFTER', 3, 1, 1_000),
     lockDurationMs: duration('CLOSER_LOCK_DURATION', 30_000),
     reconcileEveryMs: duration('CLOSER_RECONCILE_EVERY', 30_000),
@@ -146,6 +151,7 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     apiToken: value('CLOSER_API_TOKEN'),
     ...(dashboardBasicAuth ? { dashboardBasicAuth: { user: dashboardBasicAuth[1]!, password: dashboardBasicAuth[2]! } } : {}),
     logLevel,
+    metricsAccountLabel: metricsAccountLabel as 'account' | 'none',
     queuePrefix,
     jobs,
     accounts,

@@ -87,8 +87,10 @@ export interface JobSettings {
   readonly backoffMaxMs: number;
   /** Per HTTP request to a provider. */
   readonly httpTimeoutMs: number;
-  /** Jobs a worker process runs at once per account. */
+  /** Jobs a worker process runs at once, all accounts together (jobs asleep for their rate-limit slot do not count). */
   readonly concurrency: number;
+  /** Jobs of one account a worker process runs at once (asleep or not). */
+  readonly accountConcurrency: number;
   /** 401/403 answers (within ten minutes) after which the account's queue is paused. */
   readonly unauthorizedPauseAfter: number;
   /** How long a worker holds a job without renewing its lock; a dead worker's jobs come back after about this long. */
@@ -123,6 +125,8 @@ export interface Config {
   /** Basic-auth credentials for /dashboard, accepted besides the API token. */
   readonly dashboardBasicAuth?: { readonly user: string; readonly password: string };
   readonly logLevel: LogLevel;
+  /** CLOSER_METRICS_ACCOUNT_LABEL: a Prometheus series per account, or totals only. */
+  readonly metricsAccountLabel: 'account' | 'none';
   /** The first part of every key (CLOSER_QUEUE_PREFIX); each account's keys then carry its own hash tag (see queues/names.ts). */
   readonly queuePrefix: string;
   readonly jobs: JobSettings;

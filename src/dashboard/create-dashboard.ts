@@ -3,12 +3,15 @@ import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { AccountQueues } from '../queues/account-queues.js';
+import type { NotableAccounts } from '../accounts/notable-accounts.js';
+import type { AccountQueue, AccountQueues } from '../queues/account-queues.js';
 
 export const DASHBOARD_PATH = '/dashboard';
 
 export interface DashboardOptions {
   queues: AccountQueues;
+  /** Which accounts to show when there are more than MOST_SHOWN: those with work, jobs running, dead letters or a pause. */
+  notable?: NotableAccounts;
   apiToken: string;
   basicAuth?: { user: string; password: string };
 }
@@ -36,22 +39,45 @@ function authorised(header: string | undefined, { apiToken, basicAuth }: Dashboa
   return same(password, apiToken) || (basicAuth !== undefined && same(user, basicAuth.user) && same(password, basicAuth.password));
 }
 
+/** Accounts the dashboard shows at most: bull-board reads every queue it shows on each refresh. */
+export const MOST_SHOWN = 100;
+/** How often the accounts shown are chosen again, when there are more than MOST_SHOWN. */
+const RECHOOSE_EVERY_MS = 30_000;
+
+const adaptersOf = ({ account, queue, deadLetters }: AccountQueue) => [
+  new BullMQAdapter(queue, { description: `${account.provider} account "${account.id}", ${account.rateLimit.text}` }),
+  new BullMQAdapter(deadLetters, { readOnlyMode: true, description: `dead letters of "${account.id}" (redrive with the API or closer dlq redrive)` }),
+];
+
 /**
- * bull-board at /dashboard: every account queue, and its dead letters
- * read-only (nothing processes them; redrive through the API or CLI). Never
- * open: a request without credentials gets a 401 and a basic-auth prompt.
+ * bull-board at /dashboard: the account queues, and their dead letters
+ * read-only (nothing processes them; redrive through the API or CLI). With
+ * more than MOST_SHOWN accounts, it shows the notable ones (with work, jobs
+ * running, dead letters or a pause), chosen again every 30 s: bull-board
+ * reads every queue it lists on each refresh, and 10,000 accounts would cost
+ * Redis tens of thousands of commands a refresh. Never open: a request
+ * without credentials gets a 401 and a basic-auth prompt.
  */
 export async function registerDashboard(app: FastifyInstance, options: DashboardOptions): Promise<void> {
   const serverAdapter = new FastifyAdapter();
   serverAdapter.setBasePath(DASHBOARD_PATH);
-  createBullBoard({
-    queues: options.queues.all().flatMap(({ account, queue, deadLetters }) => [
-      new BullMQAdapter(queue, { description: `${account.provider} account "${account.id}", ${account.rateLimit.text}` }),
-      new BullMQAdapter(deadLetters, { readOnlyMode: true, description: `dead letters of "${account.id}" (redrive with the API or closer dlq redrive)` }),
-    ]),
+  const { queues, notable } = options;
+  const few = queues.ids().length <= MOST_SHOWN || !notable;
+  const board = createBullBoard({
+    queues: few ? queues.all().flatMap(adaptersOf) : [],
     serverAdapter,
     options: { uiConfig: { boardTitle: 'closer' } },
   });
+  if (!few) {
+    const choose = async () => {
+      const ids = await notable.list(MOST_SHOWN);
+      board.replaceQueues(ids.map((id) => queues.get(id)).filter((entry): entry is AccountQueue => entry !== undefined).flatMap(adaptersOf));
+    };
+    await choose().catch(() => undefined);
+    const timer = setInterval(() => void choose().catch(() => undefined), RECHOOSE_EVERY_MS);
+    timer.unref();
+    app.addHook('onClose', async () => clearInterval(timer));
+  }
   await app.register(async (dashboard) => {
     dashboard.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
       if (!authorised(request.headers.authorization, options)) {

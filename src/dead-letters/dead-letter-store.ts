@@ -67,7 +67,15 @@ function toDeadLetter(job: Job<StoredDeadLetter>): DeadLetter {
   return { id: qualifiedId(rest.account, sourceJobId), ...rest };
 }
 
-export function createDeadLetterStore(queues: AccountQueues, batches: BatchStore, jobs: JobSettings, metrics?: Metrics): DeadLetterStore {
+export interface DeadLetterOptions {
+  metrics?: Metrics;
+  /** Told after jobs were added back to an account's queue (the ready index learns of them). */
+  jobsAdded?: (accountId: string) => Promise<void>;
+  /** Told when an account gets a dead letter (metrics and the dashboard look at such accounts). */
+  deadLettered?: (accountId: string) => Promise<void>;
+}
+
+export function createDeadLetterStore(queues: AccountQueues, batches: BatchStore, jobs: JobSettings, { metrics, jobsAdded, deadLettered }: DeadLetterOptions = {}): DeadLetterStore {
   const targets = (account?: string) => (account === undefined ? queues.all() : [queues.get(account)].filter((q): q is AccountQueue => q !== undefined));
 
   async function bury(entry: AccountQueue, job: Job<CloseJobData>): Promise<boolean> {
@@ -75,6 +83,7 @@ export function createDeadLetterStore(queues: AccountQueues, batches: BatchStore
     const stored = toStored(job);
     // Dead letter first (its id is the job's, so a repeat is a no-op), then the batch, then the source job.
     await entry.deadLetters.add(DEAD_LETTER_JOB, stored, { jobId: job.id, removeOnComplete: false, removeOnFail: false });
+    await deadLettered?.(entry.account.id);
     if (stored.batchId) await batches.markDead(entry.account.id, stored.batchId, job.id);
     // Counted once: only the mover that removes the source job (a repeat finds it gone).
     const removed = await job.remove().then(() => true, () => false);
@@ -108,6 +117,32 @@ export function createDeadLetterStore(queues: AccountQueues, batches: BatchStore
     metrics?.deadLettersRemoved.inc({ account: entry.account.id, how: 'redriven' });
   }
 
+  /** The dead letters asked for (those ids, or every one of the account or of all), each through `redrive`. */
+  async function redriveAll(redrive: (entry: AccountQueue, job: Job<StoredDeadLetter>) => Promise<void>, { account, ids }: { account?: string | undefined; ids?: readonly string[] | undefined }): Promise<number> {
+    let redriven = 0;
+    if (ids) {
+      for (const id of ids) {
+        const parsed = parseQualifiedId(id);
+        const entry = parsed && queues.get(parsed.accountId);
+        if (!parsed || !entry || (account !== undefined && parsed.accountId !== account)) continue;
+        const job = (await entry.deadLetters.getJob(parsed.jobId)) as Job<StoredDeadLetter> | undefined;
+        if (!job) continue;
+        await redrive(entry, job);
+        redriven += 1;
+      }
+      return redriven;
+    }
+    for (const entry of targets(account)) {
+      for (;;) {
+        const page = ((await entry.deadLetters.getJobs([...LISTED_STATES], 0, PAGE - 1, true)) as Job<StoredDeadLetter>[]).filter(Boolean);
+        for (const job of page) await redrive(entry, job);
+        redriven += page.length;
+        if (page.length < PAGE) break;
+      }
+    }
+    return redriven;
+  }
+
   return {
     bury,
     reconcile,
@@ -131,28 +166,16 @@ export function createDeadLetterStore(queues: AccountQueues, batches: BatchStore
     },
 
     async redrive({ account, ids }) {
-      let redriven = 0;
-      if (ids) {
-        for (const id of ids) {
-          const parsed = parseQualifiedId(id);
-          const entry = parsed && queues.get(parsed.accountId);
-          if (!parsed || !entry || (account !== undefined && parsed.accountId !== account)) continue;
-          const job = (await entry.deadLetters.getJob(parsed.jobId)) as Job<StoredDeadLetter> | undefined;
-          if (!job) continue;
-          await redriveOne(entry, job);
-          redriven += 1;
-        }
-        return redriven;
+      const touched = new Set<string>();
+      const redrive = async (entry: AccountQueue, job: Job<StoredDeadLetter>) => {
+        await redriveOne(entry, job);
+        touched.add(entry.account.id);
+      };
+      try {
+        return await redriveAll(redrive, { account, ids });
+      } finally {
+        for (const accountId of touched) await jobsAdded?.(accountId).catch(() => undefined);
       }
-      for (const entry of targets(account)) {
-        for (;;) {
-          const page = ((await entry.deadLetters.getJobs([...LISTED_STATES], 0, PAGE - 1, true)) as Job<StoredDeadLetter>[]).filter(Boolean);
-          for (const job of page) await redriveOne(entry, job);
-          redriven += page.length;
-          if (page.length < PAGE) break;
-        }
-      }
-      return redriven;
     },
 
     async remove(id) {

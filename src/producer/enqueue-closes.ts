@@ -7,6 +7,7 @@ import type { AccountQueue } from '../queues/account-queues.js';
 import { CLOSE_JOB, closeJobOptions, type CloseJobData } from '../queues/close-job.js';
 import { refKey } from '../refs/ref-key.js';
 import { certainlyNotRun, isConnectionLost, isNoScript, isOutOfMemory } from '../redis/redis-errors.js';
+import type { ReadyIndex } from '../queues/ready-index.js';
 import { createEnqueuePacer, type EnqueuePacer } from './enqueue-pacer.js';
 import { BatchConflictError, EnqueueIncompleteError, NotReplicatedError, RedisOutOfMemoryError, RedisUnavailableError } from './producer-errors.js';
 
@@ -26,6 +27,8 @@ export interface EnqueueDeps {
   jobs: JobSettings;
   /** Shared by every enqueue of the process (see enqueue-pacer.ts); each call gets its own otherwise. */
   pacer?: EnqueuePacer;
+  /** Touched once jobs exist, so a dispatcher takes them (see queues/ready-index.ts). */
+  index: ReadyIndex;
   /** Loads every script into the Redis serving the account's slot (after a NOSCRIPT: see loadScriptsFor). */
   reloadScripts(accountKey: string): Promise<void>;
   /** CLOSER_ENQUEUE_REPLICAS: answer only once this many replicas hold the enqueue; `acknowledged` asks Redis (WAIT) for the account's slot. */
@@ -185,6 +188,9 @@ export async function enqueueCloses(
   let notEnqueued = 0;
   let uncertain = 0;
   let cause: unknown;
+  // After the jobs, never before: a dispatcher that found the queue empty has taken the account out by then, and this puts it back.
+  // Within what is left of the deadline: a Redis that stopped answering gets the touch when it answers again.
+  if (states.some((state) => state !== undefined)) await withinDeadline(deps.index.touch(account).catch(() => undefined), Math.max(0, deadlineAt - Date.now()));
   chunks.forEach((chunk, index) => {
     const state = states[index];
     if (state === undefined) notEnqueued += chunk.length;

@@ -109,10 +109,11 @@ export function createProducer(config: Config, options: ProducerOptions = {}): P
   if (!options.redis) redis.on('error', () => undefined); // surfaced as 503s and by readiness()
   const accounts: readonly AccountInfo[] = options.accounts ?? config.accounts;
   const services = options.services ?? createSharedServices(config, redis, options.metrics, accounts);
-  const { queues, batches, deadLetters, control, sweeps } = services;
+  const { queues, batches, deadLetters, control, sweeps, index } = services;
   const timeoutMs = options.redisTimeoutMs ?? 5_000;
   const enqueueDeps = {
     batches,
+    index: services.index,
     jobs: config.jobs,
     pacer: createEnqueuePacer(IN_FLIGHT),
     reloadScripts: (accountKey: string) => loadScriptsFor(redis, accountKey),
@@ -198,7 +199,11 @@ export function createProducer(config: Config, options: ProducerOptions = {}): P
       const { account, query, limit } = parseListRequest(request, accounts);
       const entry = entryOf(account.id);
       const data: ListJobData = { account: account.id, query, limit };
-      const job = await withRedis(() => entry.queue.add(LIST_JOB, data, { ...listJobOptions(config.jobs), jobId: `list-${randomUUID()}` }), 'write');
+      const job = await withRedis(async () => {
+        const added = await entry.queue.add(LIST_JOB, data, { ...listJobOptions(config.jobs), jobId: `list-${randomUUID()}` });
+        await index.touch(account.id);
+        return added;
+      }, 'write');
       return { jobId: qualifiedId(account.id, job.id!) };
     },
 
@@ -227,7 +232,11 @@ export function createProducer(config: Config, options: ProducerOptions = {}): P
       const entry = entryOf(accountId);
       if (!entry.account.autoClose) throw new ValidationError([{ index: null, path: 'autoClose', message: `account "${accountId}" has no auto-close policy` }]);
       const data: SweepJobData = { account: accountId };
-      const job = await withRedis(() => entry.queue.add(SWEEP_JOB, data, { ...sweepJobOptions(config.jobs), jobId: `sweep-now-${randomUUID()}` }), 'write');
+      const job = await withRedis(async () => {
+        const added = await entry.queue.add(SWEEP_JOB, data, { ...sweepJobOptions(config.jobs), jobId: `sweep-now-${randomUUID()}` });
+        await index.touch(accountId);
+        return added;
+      }, 'write');
       return { jobId: qualifiedId(accountId, job.id!) };
     },
 
@@ -269,6 +278,8 @@ export function createProducer(config: Config, options: ProducerOptions = {}): P
       const entry = entryOf(id);
       return withRedis(async () => {
         await control.resume(entry);
+        // Its jobs are back in wait: a dispatcher took the paused account out of the ready index.
+        await index.touch(id);
         return status(entry);
       }, 'write');
     },

@@ -33,6 +33,20 @@ export interface KeyNames {
   publishedAccounts(): string;
   /** Written by readiness checks to learn whether Redis takes writes; `tag` picks the hash slot (one per cluster master). */
   readinessProbe(tag: string): string;
+  /** Accounts with work to take, scored by when (ms since the epoch): what the workers' dispatchers serve. */
+  readyAccounts(): string;
+  /** Accounts with jobs taken recently, scored by when: where stalled jobs are looked for. */
+  activeAccounts(): string;
+  /** Accounts with closes that failed for good recently: where the dead-letter reconciler looks first. */
+  failedAccounts(): string;
+  /** Accounts that have (or lately had) dead letters, scored by the last one's time. */
+  deadLetterAccounts(): string;
+  /** Accounts paused (by hand or by 401s). */
+  pausedAccounts(): string;
+  /** Pub/sub channel: an account just got work (its id), so idle dispatchers need not wait for their next look. */
+  wakeChannel(): string;
+  /** Held by the one process that reconciles the ready index with every queue, now and then. */
+  reconcileLock(): string;
 }
 
 export function keyNames(base: string): KeyNames {
@@ -54,6 +68,13 @@ export function keyNames(base: string): KeyNames {
     batchOwner: (batchId) => `${base}:batch-owner:${batchId}`,
     publishedAccounts: () => `${base}:published-accounts`,
     readinessProbe: (tag) => `${base}:{${tag}}:readiness-probe`,
+    readyAccounts: () => `${base}:ready-accounts`,
+    activeAccounts: () => `${base}:active-accounts`,
+    failedAccounts: () => `${base}:failed-accounts`,
+    deadLetterAccounts: () => `${base}:dead-letter-accounts`,
+    pausedAccounts: () => `${base}:paused-accounts`,
+    wakeChannel: () => `${base}:wake`,
+    reconcileLock: () => `${base}:reconcile-lock`,
   };
 }
 

@@ -60,13 +60,15 @@ function withScripts(redis: RedisClient): RedisClient & Scripts {
 
 export interface AccountRateLimiterOptions {
   redis: RedisClient;
-  /** The account's limiter hash; inside the queue prefix's hash tag. */
+  /** The account's limiter hash; under the account's hash tag. */
   key: string;
   /** The account's send log (sorted set); same hash tag. */
   logKey: string;
   rate: RateLimit;
   /** Told how long each request waited for its turn (metrics). */
   onWait?: (ms: number) => void;
+  /** Told when a caller goes to sleep for its slot; the function it returns is called when it wakes (the dispatcher frees its slot meanwhile). */
+  onSleep?: () => () => void;
   /**
    * Most sends one check may grant at once (the callers' concurrency): only
    * for limits so high that a round trip to Redis per request costs more
@@ -118,7 +120,7 @@ export function leaseSizeFor(concurrency: number, spacingUs: number, correctAfte
  * process's other callers take without asking Redis; what a lease grants
  * obeys the same log, and a send not taken in time lapses.
  */
-export function createAccountRateLimiter({ redis: connection, key, logKey, rate, onWait, leaseSize = 1 }: AccountRateLimiterOptions): AccountRateLimiter {
+export function createAccountRateLimiter({ redis: connection, key, logKey, rate, onWait, onSleep, leaseSize = 1 }: AccountRateLimiterOptions): AccountRateLimiter {
   const redis = withScripts(connection);
   const marginMs = Math.max(rate.windowMs * STRETCH, MIN_MARGIN_MS);
   const spacingUs = Math.ceil(((rate.windowMs + marginMs) * 1000) / rate.max);
@@ -127,9 +129,19 @@ export function createAccountRateLimiter({ redis: connection, key, logKey, rate,
   const prefix = randomBytes(6).toString('hex');
   let sequence = 0;
 
+  /** Sleeps for a slot, telling onSleep: a caller asleep here holds no CPU and no connection. */
+  async function pause(waitMs: number, signal?: AbortSignal): Promise<void> {
+    const awake = onSleep?.();
+    try {
+      await sleep(waitMs, undefined, { signal });
+    } finally {
+      awake?.();
+    }
+  }
+
   async function waitOrDefer(waitMs: number, signal?: AbortSignal): Promise<void> {
     if (waitMs > LONGEST_HOLD_MS) throw new RateLimitDeferredError(Math.ceil(waitMs));
-    await sleep(waitMs, undefined, { signal });
+    await pause(waitMs, signal);
   }
 
   const nextMember = () => `${prefix}-${(sequence += 1)}`;
@@ -236,7 +248,7 @@ export function createAccountRateLimiter({ redis: connection, key, logKey, rate,
     if (state === 1) throw new AccountBlockedError(Math.ceil(waitUs / 1000));
     if (state === 2) throw new RateLimitDeferredError(Math.ceil(waitUs / 1000));
     if (state === 4) await waitOrDefer(waitUs / 1000, signal);
-    else if (waitUs > 0) await sleep(waitUs / 1000, undefined, { signal });
+    else if (waitUs > 0) await pause(waitUs / 1000, signal);
 
     for (;;) {
       member = nextMember();

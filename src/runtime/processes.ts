@@ -85,7 +85,7 @@ export async function runAllInOne(
   }
   await checkBeforeStart(effective, { api: true, ...(redisNote ? { redisNote } : {}) });
   if (effective !== config) print('No provider configured: running on built-in simulators of Peach, Callbell and Chatwoot.');
-  const metrics = createMetrics();
+  const metrics = createMetrics({ accountLabel: config.metricsAccountLabel });
   const workers = await startWorkers(effective, logger, { metrics, ...(options.onJobEvent ? { onJobEvent: options.onJobEvent } : {}) });
   const api = await startApi(effective, logger, { metrics, readiness: workers.readiness, host: options.host ?? effective.host });
   const scheduler = await startScheduler(effective, logger);

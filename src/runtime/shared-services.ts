@@ -1,10 +1,12 @@
 import type { RedisClient } from '../redis/create-redis.js';
 import { createAccountControl, type AccountControl } from '../accounts/account-control.js';
 import { createAccountDirectory, type AccountDirectory } from '../accounts/account-directory.js';
+import { createNotableAccounts, type NotableAccounts } from '../accounts/notable-accounts.js';
 import { createBatchStore, type BatchStore } from '../batches/batch-store.js';
 import type { AccountConfig, AccountInfo, Config } from '../config/types.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { createDeadLetterStore, type DeadLetterStore } from '../dead-letters/dead-letter-store.js';
+import { createReadyIndex, type ReadyIndex } from '../queues/ready-index.js';
 import { createAccountQueues, type AccountQueues } from '../queues/account-queues.js';
 import { keyNames, type KeyNames } from '../queues/names.js';
 import { createSweepStore, type SweepStore } from '../sweeps/sweep-store.js';
@@ -18,6 +20,9 @@ export interface SharedServices<A extends AccountInfo = AccountInfo> {
   control: AccountControl;
   sweeps: SweepStore;
   directory: AccountDirectory;
+  /** Accounts with work to take: touched after every add of jobs (see queues/ready-index.ts). */
+  index: ReadyIndex;
+  notable: NotableAccounts;
 }
 
 /** `metrics` is left out by processes that export none (the CLI). `accounts` are the config's unless given. */
@@ -27,12 +32,20 @@ export function createSharedServices(config: Config, redis: RedisClient, metrics
   const keys = keyNames(config.queuePrefix);
   const queues = createAccountQueues(accounts, redis, keys);
   const batches = createBatchStore(redis, keys);
+  const index = createReadyIndex(redis, keys);
+  const notable = createNotableAccounts(redis, keys);
   return {
+    index,
+    notable,
     keys,
     queues,
     batches,
-    deadLetters: createDeadLetterStore(queues, batches, config.jobs, metrics),
-    control: createAccountControl(redis, keys, config.jobs.unauthorizedPauseAfter),
+    deadLetters: createDeadLetterStore(queues, batches, config.jobs, {
+      ...(metrics ? { metrics } : {}),
+      jobsAdded: (accountId) => index.touch(accountId),
+      deadLettered: (accountId) => notable.deadLettered(accountId),
+    }),
+    control: createAccountControl(redis, keys, config.jobs.unauthorizedPauseAfter, notable),
     sweeps: createSweepStore(redis, keys),
     directory: createAccountDirectory(redis, keys),
   };

@@ -36,12 +36,12 @@ export interface ApiOptions {
  */
 export async function startApi(config: Config, logger: Logger, options: ApiOptions = {}): Promise<ApiRuntime> {
   if (!config.apiToken) throw new ConfigError(['CLOSER_API_TOKEN: is required to serve the HTTP API (every /v1 route and the dashboard need it)']);
-  const metrics = options.metrics ?? createMetrics();
+  const metrics = options.metrics ?? createMetrics({ accountLabel: config.metricsAccountLabel });
   const redis = createRedis(config, 'producer', 'closer-api');
   logConnectionState(redis, logger, 'closer-api'); // and surfaced by /readyz and as 503s
   const services = createSharedServices(config, redis, metrics);
   const producer = createProducer(config, { redis, metrics, services });
-  registerQueueGauges(metrics, services.queues, services.control);
+  registerQueueGauges(metrics, services.queues, services.control, services.notable);
   const stopPublishing = keepPublished(services.directory, config.accounts, (error) => logger.debug({ err: error }, 'could not publish the accounts; next round retries'));
   const readiness = options.readiness;
   const app = createApp({
@@ -51,7 +51,7 @@ export async function startApi(config: Config, logger: Logger, options: ApiOptio
     metrics,
     readiness: () => allReady([() => producer.readiness(), ...(readiness ? [readiness] : [])]),
   });
-  await registerDashboard(app, { queues: services.queues, apiToken: config.apiToken, ...(config.dashboardBasicAuth ? { basicAuth: config.dashboardBasicAuth } : {}) });
+  await registerDashboard(app, { queues: services.queues, notable: services.notable, apiToken: config.apiToken, ...(config.dashboardBasicAuth ? { basicAuth: config.dashboardBasicAuth } : {}) });
   const address = await app.listen({ port: config.port, host: options.host ?? '0.0.0.0' });
   const port = (app.server.address() as { port: number }).port;
   logger.info({ address, accounts: config.accounts.map((a) => a.id) }, 'API listening');

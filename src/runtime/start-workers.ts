@@ -1,14 +1,19 @@
-import type { RedisClient } from '../redis/create-redis.js';
-import type { Config } from '../config/types.js';
+import type { Job } from 'bullmq';
+import type { AccountConfig, Config } from '../config/types.js';
+import { createAccountViews } from '../dispatch/account-views.js';
+import { createDispatcher } from '../dispatch/dispatcher.js';
+import { reconcileReadyIndex } from '../dispatch/index-reconciler.js';
 import type { Logger } from '../logger.js';
-import { watchBlockingConnections } from '../health/blocking-watch.js';
 import { allReady, redisReadiness, type Readiness } from '../health/redis-readiness.js';
 import { createMetrics, type Metrics } from '../metrics/metrics.js';
 import { createHttpClient } from '../providers/http/create-http-client.js';
+import { CLOSE_JOB, type CloseJobData } from '../queues/close-job.js';
 import { logConnectionState } from '../redis/connection-log.js';
-import { createRedis } from '../redis/create-redis.js';
-import { startAccountWorker, type AccountWorker } from '../worker/account-worker.js';
+import { createRedis, type RedisClient } from '../redis/create-redis.js';
+import { createAccountJobs, type AccountJobs } from '../worker/account-jobs.js';
+import { backoffDelay } from '../worker/backoff.js';
 import type { JobEventListener } from '../worker/job-events.js';
+import { BACKOFF_TYPE } from '../queues/close-job.js';
 import { keepPublished } from '../accounts/account-directory.js';
 import { warnOfLegacyKeys } from '../upgrade/legacy-keys-warning.js';
 import { createSharedServices } from './shared-services.js';
@@ -16,79 +21,153 @@ import { createSharedServices } from './shared-services.js';
 export interface WorkerRuntimeOptions {
   /** Shared with the other parts of an all-in-one process; a registry of its own otherwise. */
   metrics?: Metrics;
-  /** After this, an unanswered command on a worker's blocking connection makes the process not ready. */
-  stuckAfterMs?: number;
   /** Told of rate limits, retries and final failures as they happen (the demo narrates them). */
   onJobEvent?: JobEventListener;
 }
 
 export interface WorkerRuntime {
-  workers: AccountWorker[];
   metrics: Metrics;
-  /** Redis usable and every worker's blocking connection answering. */
+  /** Redis usable and the dispatcher going. */
   readiness(): Promise<Readiness>;
-  /** The connections BullMQ blocks on for jobs, for diagnostics. */
-  blockingConnections(): readonly RedisClient[];
-  /** Sweeps failed jobs of every account into their dead letters now. */
-  reconcile(): Promise<number>;
+  /** The process's connection to Redis (its commands, and BullMQ's), for diagnostics. */
+  connection(): RedisClient;
+  /** Sweeps failed jobs into their dead letters now: the accounts that had failures lately, or every account. */
+  reconcile(scope?: 'recent' | 'all'): Promise<number>;
   close(): Promise<void>;
 }
 
-/** Every configured account's worker in this process, plus the dead-letter reconciler. */
+/** A job stalled this often (its worker died each time) fails rather than looping; closes go to the dead letters. */
+const MAX_STALLED_COUNT = 3;
+/** Every account's failed jobs are swept into the dead letters this often, besides those that failed lately (every reconcile). */
+const FULL_RECONCILE_EVERY = 20;
+
+/**
+ * The worker side of a process: one dispatcher serving every configured
+ * account from one connection (see dispatch/dispatcher.ts), the dead-letter
+ * reconciler, and the ready index's reconciliation.
+ */
 export async function startWorkers(config: Config, logger: Logger, options: WorkerRuntimeOptions = {}): Promise<WorkerRuntime> {
-  const metrics = options.metrics ?? createMetrics();
+  const metrics = options.metrics ?? createMetrics({ accountLabel: config.metricsAccountLabel });
   const redis = createRedis(config, 'worker', 'closer-worker');
   logConnectionState(redis, logger, 'closer-worker');
-  const blocking = watchBlockingConnections(redis, options.stuckAfterMs);
-  const http = createHttpClient({ timeoutMs: config.jobs.httpTimeoutMs, maxSockets: config.jobs.concurrency * 4 });
+  const { jobs } = config;
+  const http = createHttpClient({ timeoutMs: jobs.httpTimeoutMs, maxSockets: jobs.concurrency * 4 });
   const services = createSharedServices(config, redis, metrics);
+  const { keys } = services;
+  const { index } = services;
+  const views = createAccountViews(redis, keys, {
+    lockDurationMs: jobs.lockDurationMs,
+    // A killed worker's jobs are found stalled within one lock duration and run again.
+    stalledIntervalMs: jobs.lockDurationMs,
+    maxStalledCount: MAX_STALLED_COUNT,
+    backoffStrategy: (attemptsMade, type) => (type === BACKOFF_TYPE ? backoffDelay(attemptsMade, jobs.backoffDelayMs, jobs.backoffMaxMs) : 0),
+  });
 
-  const workers = services.queues.all().map((entry) =>
-    startAccountWorker({
-      entry,
-      redis,
-      keys: services.keys,
-      jobs: config.jobs,
-      http,
-      batches: services.batches,
-      deadLetters: services.deadLetters,
-      control: services.control,
-      sweeps: services.sweeps,
-      metrics,
-      logger: logger.child({ account: entry.account.id }),
-      ...(options.onJobEvent ? { events: options.onJobEvent } : {}),
-    }),
-  );
+  // Each account's processors are made when it first has a job (most of 10,000 accounts may have none for long).
+  const accountJobs = new Map<string, AccountJobs>();
+  const jobsOf = (accountId: string): AccountJobs => {
+    let found = accountJobs.get(accountId);
+    if (!found) {
+      const entry = services.queues.get(accountId)!;
+      found = createAccountJobs({
+        entry,
+        redis,
+        keys,
+        jobs,
+        http,
+        batches: services.batches,
+        index: services.index,
+        control: services.control,
+        sweeps: services.sweeps,
+        metrics,
+        logger: logger.child({ account: accountId }),
+        onSleep: () => dispatcher.onSleep(),
+        ...(options.onJobEvent ? { events: options.onJobEvent } : {}),
+      });
+      accountJobs.set(accountId, found);
+    }
+    return found;
+  };
 
-  const reconcile = async () => {
+  // The failed path is the fast way to the dead letters; the reconciler is the one that cannot be lost.
+  const bury = async (accountId: string, job: Job) => {
+    if (job.name !== CLOSE_JOB || !(await job.isFailed())) return;
+    await redis.zadd(keys.failedAccounts(), Date.now(), accountId);
+    await services.deadLetters.bury(services.queues.get(accountId)!, job as Job<CloseJobData>);
+  };
+
+  const dispatcher = createDispatcher({
+    redis,
+    keys,
+    index,
+    views,
+    serves: (accountId) => services.queues.get(accountId) !== undefined,
+    process: (accountId, job, token) => jobsOf(accountId).run(job, token),
+    onFailed: (accountId, job) => {
+      bury(accountId, job).catch((error: unknown) => logger.warn({ err: error, jobId: job.id }, 'dead-letter move failed; the reconciler will retry'));
+    },
+    concurrency: jobs.concurrency,
+    accountConcurrency: jobs.accountConcurrency,
+    lockDurationMs: jobs.lockDurationMs,
+    stalledIntervalMs: jobs.lockDurationMs,
+    logger,
+  });
+
+  let rounds = 0;
+  const reconcile = async (scope: 'recent' | 'all' = 'recent') => {
+    const failedKey = keys.failedAccounts();
+    const recent = scope === 'all' ? services.queues.ids() : await redis.zrange(failedKey, 0, -1);
     let buried = 0;
-    for (const entry of services.queues.all()) {
+    for (const accountId of recent) {
+      const entry = services.queues.get(accountId);
+      if (!entry) continue;
       try {
+        // Out of the list first: a failure recorded meanwhile puts it back for the next round.
+        if (scope === 'recent') await redis.zrem(failedKey, accountId);
         buried += await services.deadLetters.reconcile(entry);
       } catch (error) {
-        logger.warn({ err: error, account: entry.account.id }, 'dead-letter reconcile failed; next round retries');
+        logger.warn({ err: error, account: accountId }, 'dead-letter reconcile failed; next round retries');
+        if (scope === 'recent') await redis.zadd(failedKey, Date.now(), accountId).catch(() => undefined);
       }
     }
     if (buried > 0) logger.info({ buried }, 'reconciler moved failed jobs to the dead letters');
     return buried;
   };
-  await warnOfLegacyKeys(redis, config.accounts.map((account) => account.id), logger);
-  await reconcile();
-  const timer = setInterval(() => void reconcile(), config.jobs.reconcileEveryMs);
+  const accounts: readonly AccountConfig[] = config.accounts;
+  await warnOfLegacyKeys(redis, accounts.map((account) => account.id), logger);
+  await reconcile('all');
+  // Jobs enqueued before this process (or this version, which keeps the ready index) are found now.
+  await reconcileReadyIndex({ redis, index, views, accountIds: services.queues.ids() });
+  const timer = setInterval(() => {
+    rounds += 1;
+    void reconcile(rounds % FULL_RECONCILE_EVERY === 0 ? 'all' : 'recent').catch(() => undefined);
+  }, jobs.reconcileEveryMs);
   timer.unref();
-  const stopPublishing = keepPublished(services.directory, config.accounts, (error) => logger.debug({ err: error }, 'could not publish the accounts; next round retries'));
+  const indexTimer = setInterval(() => {
+    void reconcileReadyIndex({ redis, index, views, accountIds: services.queues.ids(), lock: { key: keys.reconcileLock(), seconds: 540 } }).catch((error: unknown) =>
+      logger.debug({ err: error }, 'ready-index reconcile failed; next round retries'),
+    );
+  }, 600_000);
+  indexTimer.unref();
+  const stopPublishing = keepPublished(services.directory, accounts, (error) => logger.debug({ err: error }, 'could not publish the accounts; next round retries'));
 
-  logger.info({ accounts: workers.map((w) => w.worker.name), concurrency: config.jobs.concurrency }, 'workers started');
+  logger.info({ accounts: accounts.length, concurrency: jobs.concurrency, accountConcurrency: jobs.accountConcurrency }, 'workers started');
   return {
-    workers,
     metrics,
-    readiness: () => allReady([() => redisReadiness(redis, { keys: services.keys }), async () => blocking.readiness()]),
-    blockingConnections: () => blocking.connections(),
+    readiness: () =>
+      allReady([
+        () => redisReadiness(redis, { keys }),
+        async () => (dispatcher.healthy() ? { ready: true } : { ready: false, reason: 'the dispatcher has not looked for work for 15 s' }),
+      ]),
+    connection: () => redis,
     reconcile,
     async close() {
       clearInterval(timer);
+      clearInterval(indexTimer);
       stopPublishing();
-      await Promise.all(workers.map((w) => w.close()));
+      await dispatcher.close();
+      await Promise.all([...accountJobs.values()].map((account) => account.drain()));
+      await views.close();
       await services.queues.close();
       http.destroy();
       await redis.quit().catch(() => redis.disconnect());

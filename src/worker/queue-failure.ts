@@ -1,4 +1,4 @@
-import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { AccountControl } from '../accounts/account-control.js';
 import { AppError } from '../errors/app-error.js';
 import { ProviderError, ProviderRateLimitedError } from '../errors/provider-error.js';
@@ -8,6 +8,7 @@ import type { AccountQueue } from '../queues/account-queues.js';
 import type { FailureInfo } from '../queues/close-job.js';
 import type { AccountRateLimiter } from '../rate-limit/account-rate-limiter.js';
 import { AccountBlockedError, RateLimitDeferredError } from '../rate-limit/rate-limit-errors.js';
+import { AccountWaitError } from './account-wait-error.js';
 import type { JobEventListener } from './job-events.js';
 
 /** A job that met this many 429s starts paying attempts for them, so it cannot wait forever. */
@@ -18,8 +19,6 @@ export interface FailureContext {
   limiter: AccountRateLimiter;
   control: AccountControl;
   logger: Logger;
-  /** The worker running the job; BullMQ's queue-wide wait is set through it. */
-  worker: () => Worker;
   metrics: Metrics;
   /** Told of rate limits, retries and final failures as they happen. */
   events?: JobEventListener;
@@ -39,8 +38,9 @@ type FailableData = { rateLimitHits?: number; lastError?: FailureInfo; ref?: unk
 /**
  * The one place that turns a failed provider call into queue behaviour, for
  * every kind of job. Always throws:
- * - 429 (or the account paused by one): the whole account waits, the job goes
- *   back to wait and keeps its attempts;
+ * - 429 (or the account paused by one): the whole account waits (in every
+ *   process, through the rate limiter's block), the job goes back to wait
+ *   and keeps its attempts (AccountWaitError, for the dispatcher);
  * - a far-away rate-limit slot: the job is delayed, attempts kept;
  * - retryable: rethrown, BullMQ retries with backoff until attempts run out;
  * - permanent or unauthorized: UnrecoverableError, no retry (and repeated
@@ -48,10 +48,7 @@ type FailableData = { rateLimitHits?: number; lastError?: FailureInfo; ref?: unk
  */
 export async function failJob<D extends FailableData>(error: unknown, job: Job<D>, token: string | undefined, context: FailureContext): Promise<never> {
   const log = context.logger;
-  if (error instanceof AccountBlockedError) {
-    await context.worker().rateLimit(error.waitMs);
-    throw Worker.RateLimitError();
-  }
+  if (error instanceof AccountBlockedError) throw new AccountWaitError(error.waitMs);
   if (error instanceof RateLimitDeferredError) {
     await job.moveToDelayed(Date.now() + error.waitMs, token);
     throw new DelayedError();
@@ -61,10 +58,9 @@ export async function failJob<D extends FailableData>(error: unknown, job: Job<D
   if (error instanceof ProviderRateLimitedError && (job.data.rateLimitHits ?? 0) < MAX_RATE_LIMIT_HITS) {
     const waitMs = await context.limiter.block(error.retryAfterMs);
     await job.updateData({ ...job.data, rateLimitHits: (job.data.rateLimitHits ?? 0) + 1 });
-    await context.worker().rateLimit(waitMs);
     log.warn({ waitMs, status: error.status }, 'rate limited by the provider: account waits');
     context.events?.({ type: 'rate_limited', account, waitMs, status: error.status });
-    throw Worker.RateLimitError();
+    throw new AccountWaitError(waitMs);
   }
 
   const info = failureInfo(error);

@@ -43,6 +43,7 @@ export function envFor(config: Config): NodeJS.ProcessEnv {
     CLOSER_BACKOFF_MAX: ms(config.jobs.backoffMaxMs),
     CLOSER_HTTP_TIMEOUT: ms(config.jobs.httpTimeoutMs),
     CLOSER_WORKER_CONCURRENCY: String(config.jobs.concurrency),
+    CLOSER_ACCOUNT_CONCURRENCY: String(config.jobs.accountConcurrency),
     CLOSER_UNAUTHORIZED_PAUSE_AFTER: String(config.jobs.unauthorizedPauseAfter),
     CLOSER_LOCK_DURATION: ms(config.jobs.lockDurationMs),
     CLOSER_RECONCILE_EVERY: ms(config.jobs.reconcileEveryMs),

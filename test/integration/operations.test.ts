@@ -46,7 +46,7 @@ beforeAll(async () => {
   };
   const logger = createLogger({ level: 'debug', destination: capture });
   const metrics = createMetrics();
-  workers = await startWorkers(config, logger, { metrics, stuckAfterMs: 8_000 });
+  workers = await startWorkers(config, logger, { metrics });
   api = await startApi(config, logger, { metrics, readiness: workers.readiness, host: '127.0.0.1' });
   await waitUntil(async () => (await api.producer.readiness()).ready, { what: 'redis' });
 });
@@ -126,7 +126,7 @@ describe('metrics after a batch', () => {
     expect(value(text, 'closer_jobs{account="peach",state="dead_lettered"}')).toBe(1);
     expect(value(text, 'closer_jobs{account="peach",state="completed"}')).toBe(6);
     expect(value(text, 'closer_dead_letter_oldest_age_seconds{account="peach"}')).toBeGreaterThan(0);
-    expect(value(text, 'closer_account_paused{account="peach",reason="none"}')).toBe(0);
+    expect(text).not.toMatch(/closer_account_paused\{account="peach",/);
     expect(text).toContain('closer_process_resident_memory_bytes');
 
     peach.faults.clear();
@@ -181,23 +181,21 @@ describe('readiness', () => {
     expect((await get('/healthz')).status).toBe(200);
   });
 
-  it('is not ready while a worker\'s blocking connection is down, and ready again after', async () => {
-    expect(workers.blockingConnections().length).toBe(3);
+  it('is not ready while the worker process\'s connection is down, and ready again after', async () => {
     const admin = new Redis(server.url);
     const [, maxclients] = (await admin.config('GET', 'maxclients')) as [string, string];
-    // Redis takes no new connections, then the blocking fetches lose theirs: BullMQ's watchdog keeps
-    // reconnecting, in vain, while every other connection still works and the process looks alive.
+    // Redis takes no new connections, then the worker side loses its own: the process looks alive but can take no job.
     await admin.config('SET', 'maxclients', '1');
     try {
       const list = (await admin.client('LIST')) as string;
-      const blocked = list.split('\n').filter((line) => / cmd=bzpopmin /.test(line)).map((line) => /\bid=(\d+)/.exec(line)![1]!);
-      expect(blocked.length).toBeGreaterThan(0);
-      for (const id of blocked) await admin.client('KILL', 'ID', id);
+      const workerConnections = list.split('\n').filter((line) => / name=closer-worker /.test(line)).map((line) => /\bid=(\d+)/.exec(line)![1]!);
+      expect(workerConnections.length).toBeGreaterThan(0);
+      for (const id of workerConnections) await admin.client('KILL', 'ID', id);
       const notReady = await waitUntil(async () => {
         const response = await get('/readyz');
         return response.status === 503 ? ((await response.json()) as { reason: string }) : undefined;
       }, { timeoutMs: 20_000, what: 'not ready' });
-      expect(notReady.reason).toMatch(/blocking redis connection/);
+      expect(notReady.reason).toMatch(/redis connection is (reconnecting|connecting|close)/);
     } finally {
       await admin.config('SET', 'maxclients', maxclients);
       await admin.quit();

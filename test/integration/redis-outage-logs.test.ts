@@ -15,9 +15,9 @@ describe('a worker process that loses Redis', () => {
     try {
       await waitUntil(async () => (await workers.readiness()).ready, { what: 'ready' });
       lines.length = 0;
-      // Several reconnection attempts of a blocking connection (and of the shared one alongside it).
+      // Several reconnection attempts of the worker side's connection.
       let attempts = 0;
-      workers.blockingConnections()[0]!.on('reconnecting', () => (attempts += 1));
+      workers.connection().on('reconnecting', () => (attempts += 1));
       await server.stop({ keepData: true });
       await waitUntil(() => attempts >= 4, { what: 'four reconnection attempts' });
 

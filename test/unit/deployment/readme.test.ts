@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { accountVariables, GENERAL_VARIABLES } from '../../../src/config/index.js';
 import type { AccountControl } from '../../../src/accounts/account-control.js';
+import type { NotableAccounts } from '../../../src/accounts/notable-accounts.js';
 import { createMetrics } from '../../../src/metrics/metrics.js';
 import { registerQueueGauges } from '../../../src/metrics/queue-gauges.js';
 import type { AccountQueues } from '../../../src/queues/account-queues.js';
@@ -22,7 +23,7 @@ describe('README', () => {
   it('documents every metric series', async () => {
     const metrics = createMetrics({ processMetrics: false });
     // No accounts: the Redis-backed gauges register without reading anything.
-    registerQueueGauges(metrics, { all: () => [] } as unknown as AccountQueues, {} as AccountControl);
+    registerQueueGauges(metrics, { get: () => undefined } as unknown as AccountQueues, {} as AccountControl, { list: async () => [] } as unknown as NotableAccounts);
     const names = (await metrics.registry.getMetricsAsJSON()).map((metric) => metric.name);
     expect(names).toContain('closer_jobs');
     expect(names.filter((name) => !readme.includes(`\`${name}\``))).toEqual([]);
