@@ -41,8 +41,8 @@ function authorised(header: string | undefined, { apiToken, basicAuth }: Dashboa
 
 /** Accounts the dashboard shows at most: bull-board reads every queue it shows on each refresh. */
 export const MOST_SHOWN = 100;
-/** How often the accounts shown are chosen again, when there are more than MOST_SHOWN. */
-const RECHOOSE_EVERY_MS = 30_000;
+/** The accounts shown are chosen again on a refresh at most this often (four commands each time). */
+const RECHOOSE_AFTER_MS = 2_000;
 
 const adaptersOf = ({ account, queue, deadLetters }: AccountQueue) => [
   new BullMQAdapter(queue, { description: `${account.provider} account "${account.id}", ${account.rateLimit.text}` }),
@@ -53,7 +53,8 @@ const adaptersOf = ({ account, queue, deadLetters }: AccountQueue) => [
  * bull-board at /dashboard: the account queues, and their dead letters
  * read-only (nothing processes them; redrive through the API or CLI). With
  * more than MOST_SHOWN accounts, it shows the notable ones (with work, jobs
- * running, dead letters or a pause), chosen again every 30 s: bull-board
+ * running, dead letters or a pause), chosen again as the page refreshes (at
+ * most every 2 s): bull-board
  * reads every queue it lists on each refresh, and 10,000 accounts would cost
  * Redis tens of thousands of commands a refresh. Never open: a request
  * without credentials gets a 401 and a basic-auth prompt.
@@ -68,16 +69,14 @@ export async function registerDashboard(app: FastifyInstance, options: Dashboard
     serverAdapter,
     options: { uiConfig: { boardTitle: 'closer' } },
   });
-  if (!few) {
-    const choose = async () => {
-      const ids = await notable.list(MOST_SHOWN);
-      board.replaceQueues(ids.map((id) => queues.get(id)).filter((entry): entry is AccountQueue => entry !== undefined).flatMap(adaptersOf));
-    };
-    await choose().catch(() => undefined);
-    const timer = setInterval(() => void choose().catch(() => undefined), RECHOOSE_EVERY_MS);
-    timer.unref();
-    app.addHook('onClose', async () => clearInterval(timer));
-  }
+  /** With many accounts: the notable ones, chosen again when the page asks for its queues (so work enqueued a moment ago shows). */
+  let chosenAt = 0;
+  const choose = async () => {
+    if (few || Date.now() - chosenAt < RECHOOSE_AFTER_MS) return;
+    chosenAt = Date.now();
+    const ids = await notable.list(MOST_SHOWN);
+    board.replaceQueues(ids.map((id) => queues.get(id)).filter((entry): entry is AccountQueue => entry !== undefined).flatMap(adaptersOf));
+  };
   await app.register(async (dashboard) => {
     dashboard.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
       if (!authorised(request.headers.authorization, options)) {
@@ -86,6 +85,10 @@ export async function registerDashboard(app: FastifyInstance, options: Dashboard
           .header('www-authenticate', 'Basic realm="closer dashboard", charset="UTF-8"')
           .send({ error: 'unauthorized', message: 'the dashboard needs the API token (Bearer, or as the basic-auth password) or the dashboard basic auth' });
       }
+    });
+    dashboard.addHook('preHandler', async (request: FastifyRequest) => {
+      // Redis away: the page still loads, with the accounts chosen last time.
+      if (request.url.startsWith(`${DASHBOARD_PATH}/api/queues`)) await choose().catch(() => undefined);
     });
     await dashboard.register(serverAdapter.registerPlugin(), { prefix: DASHBOARD_PATH });
   });
