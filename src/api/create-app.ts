@@ -7,6 +7,17 @@ import type { Metrics } from '../metrics/metrics.js';
 import { ProducerError, ValidationError, type ValidationIssue } from '../producer/producer-errors.js';
 import type { Producer } from '../producer/producer.js';
 import { parseJsonBody } from './json-body.js';
+import type { AccountAdmin } from '../accounts/account-admin.js';
+import { FULL_ACCESS, managesEverything, type Access, type Scope } from '../auth/access.js';
+import type { ApiKeys } from '../auth/api-keys.js';
+import { ForbiddenError } from '../producer/producer-errors.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who the request acts as (set by the /v1 authentication hook). */
+    access: Access;
+  }
+}
 
 export interface AppOptions {
   producer: Producer;
@@ -18,6 +29,28 @@ export interface AppOptions {
   readiness?: () => Promise<Readiness>;
   /** Longest a client may take to send a whole request; then it gets a 408 and its connection is closed. */
   requestTimeoutMs?: number;
+  /** API keys besides the admin token (absent: the token only). */
+  apiKeys?: ApiKeys;
+  /** Managed accounts (absent: the accounts routes only list, pause and resume). */
+  admin?: AccountAdmin;
+}
+
+/** What each scope lets a key do, for the 403's message. */
+const SCOPE_NEEDS: Record<Scope, string> = { close: 'close conversations and act on dead letters', list: 'list conversations', read: 'read batches, jobs, dead letters and accounts', admin: 'administer accounts' };
+
+/** A route's guard: the request's access must hold `scope` (and, with `everything`, cover every account). */
+function requires(scope: Scope, { everything = false } = {}) {
+  return async (request: { access: Access }) => {
+    const { access } = request;
+    if (everything && !managesEverything(access)) throw new ForbiddenError('this needs the admin token or an API key with the admin scope over every account ("accounts": "*")');
+    if (!access.has(scope)) throw new ForbiddenError(`this API key lacks the "${scope}" scope (needed to ${SCOPE_NEEDS[scope]})`);
+  };
+}
+
+function purgeFlag(value: unknown): boolean {
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  throw new ValidationError([{ index: null, path: 'purge', message: 'must be true or false' }]);
 }
 
 export const REQUEST_TIMEOUT_MS = 30_000;
@@ -61,7 +94,7 @@ function redriveRequest(body: unknown): { account?: string; ids?: string[] } {
  * tests drive it with `inject` and the process entry points decide the port.
  */
 export function createApp(options: AppOptions): FastifyInstance {
-  const { producer, apiToken, logger, metrics, readiness = () => producer.readiness(), requestTimeoutMs = REQUEST_TIMEOUT_MS } = options;
+  const { producer, apiToken, logger, metrics, readiness = () => producer.readiness(), requestTimeoutMs = REQUEST_TIMEOUT_MS, apiKeys, admin } = options;
   const app: FastifyInstance = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     // One line per request would drown the job logs at bulk rates; errors are still logged.
@@ -110,23 +143,39 @@ export function createApp(options: AppOptions): FastifyInstance {
 
   registerHealthRoutes(app, { readiness, metrics });
 
+  // Set by the /v1 hook on every request (a reference type cannot be a shared default).
+  app.decorateRequest('access', null as unknown as Access);
+
   app.register(async (v1) => {
     v1.addHook('onRequest', async (request, reply) => {
-      if (!tokenMatches(request.headers.authorization, apiToken)) {
-        // Closed after the answer: the body of a request nobody will serve is not read.
-        return reply.code(401).header('connection', 'close').send({ error: 'unauthorized', message: 'send Authorization: Bearer <CLOSER_API_TOKEN>' });
+      if (tokenMatches(request.headers.authorization, apiToken)) {
+        request.access = FULL_ACCESS;
+        return;
       }
+      const bearer = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
+      const access = bearer && apiKeys ? await apiKeys.authenticate(bearer) : undefined;
+      if (access) {
+        request.access = access;
+        return;
+      }
+      // Closed after the answer: the body of a request nobody will serve is not read.
+      return reply.code(401).header('connection', 'close').send({ error: 'unauthorized', message: 'send Authorization: Bearer <CLOSER_API_TOKEN or an API key>' });
     });
 
-    v1.post('/close', async (request, reply) => reply.code(202).send(await producer.close(request.body)));
+    const close = { preHandler: requires('close') };
+    const read = { preHandler: requires('read') };
+    const administer = { preHandler: requires('admin') };
+    const administerAll = { preHandler: requires('admin', { everything: true }) };
 
-    v1.post('/list', async (request, reply) => reply.code(202).send(await producer.list(request.body)));
+    v1.post('/close', close, async (request, reply) => reply.code(202).send(await producer.close(request.body, request.access)));
 
-    v1.get<{ Params: { jobId: string } }>('/jobs/:jobId', async (request) => producer.job(request.params.jobId));
+    v1.post('/list', { preHandler: requires('list') }, async (request, reply) => reply.code(202).send(await producer.list(request.body, request.access)));
 
-    v1.get<{ Params: { batchId: string } }>('/batches/:batchId', async (request) => producer.batch(request.params.batchId));
+    v1.get<{ Params: { jobId: string } }>('/jobs/:jobId', read, async (request) => producer.job(request.params.jobId, request.access));
 
-    v1.get<{ Querystring: Record<string, unknown> }>('/dead-letters', async (request) => {
+    v1.get<{ Params: { batchId: string } }>('/batches/:batchId', read, async (request) => producer.batch(request.params.batchId, request.access));
+
+    v1.get<{ Querystring: Record<string, unknown> }>('/dead-letters', read, async (request) => {
       const issues: ValidationIssue[] = [];
       const { account, limit, offset } = request.query;
       const query = {
@@ -135,20 +184,40 @@ export function createApp(options: AppOptions): FastifyInstance {
         offset: queryInteger(offset, 'offset', issues),
       };
       if (issues.length > 0) throw new ValidationError(issues);
-      return producer.deadLetters(query);
+      return producer.deadLetters(query, request.access);
     });
 
-    v1.post('/dead-letters/redrive', async (request) => producer.redrive(redriveRequest(request.body)));
+    v1.post('/dead-letters/redrive', close, async (request) => producer.redrive(redriveRequest(request.body), request.access));
 
-    v1.delete<{ Params: { id: string } }>('/dead-letters/:id', async (request, reply) => {
-      await producer.deleteDeadLetter(request.params.id);
+    v1.delete<{ Params: { id: string } }>('/dead-letters/:id', close, async (request, reply) => {
+      await producer.deleteDeadLetter(request.params.id, request.access);
       return reply.code(204).send();
     });
 
-    v1.get('/accounts', async () => producer.accounts());
-    v1.post<{ Params: { id: string } }>('/accounts/:id/pause', async (request) => producer.pauseAccount(request.params.id));
-    v1.post<{ Params: { id: string } }>('/accounts/:id/resume', async (request) => producer.resumeAccount(request.params.id));
-    v1.post<{ Params: { id: string } }>('/accounts/:id/sweep', async (request, reply) => reply.code(202).send(await producer.sweepNow(request.params.id)));
+    v1.get('/accounts', read, async (request) => producer.accounts(request.access));
+    v1.post<{ Params: { id: string } }>('/accounts/:id/pause', administer, async (request) => producer.pauseAccount(request.params.id, request.access));
+    v1.post<{ Params: { id: string } }>('/accounts/:id/resume', administer, async (request) => producer.resumeAccount(request.params.id, request.access));
+    v1.post<{ Params: { id: string } }>('/accounts/:id/sweep', close, async (request, reply) => reply.code(202).send(await producer.sweepNow(request.params.id, request.access)));
+
+    v1.get<{ Params: { id: string } }>('/accounts/:id', read, async (request) => (admin ? admin.show(request.params.id, request.access) : producer.account(request.params.id, request.access)));
+    if (admin) {
+      v1.post('/accounts', administerAll, async (request, reply) => reply.code(201).send(await admin.create(request.body)));
+      v1.patch<{ Params: { id: string } }>('/accounts/:id', administer, async (request) => admin.update(request.params.id, request.body, request.access));
+      v1.delete<{ Params: { id: string }; Querystring: { purge?: string } }>('/accounts/:id', administer, async (request, reply) => {
+        const removed = await admin.remove(request.params.id, { purge: purgeFlag(request.query.purge) }, request.access);
+        // 204 carries no body: what a purge let go is told in headers.
+        return reply.code(204).header('closer-purged-jobs', String(removed.jobs)).header('closer-purged-dead-letters', String(removed.deadLetters)).send();
+      });
+    }
+
+    if (apiKeys) {
+      v1.post('/api-keys', administerAll, async (request, reply) => reply.code(201).send(await apiKeys.create(request.body)));
+      v1.get('/api-keys', administerAll, async () => apiKeys.list());
+      v1.delete<{ Params: { id: string } }>('/api-keys/:id', administerAll, async (request, reply) => {
+        await apiKeys.revoke(request.params.id);
+        return reply.code(204).send();
+      });
+    }
   }, { prefix: '/v1' });
 
   return app;

@@ -18,6 +18,10 @@ import { runDemo } from '../demo/run-demo.js';
 import { table } from './output.js';
 import { watchBatch } from './progress.js';
 import { readRefs } from './read-refs.js';
+import { readAccountSpec } from './read-account.js';
+import { createAccountAdmin, type AccountAdmin, type AccountView } from '../accounts/account-admin.js';
+import { openRegistry } from '../runtime/open-registry.js';
+import { createSharedServices } from '../runtime/shared-services.js';
 
 /** Exit codes: 1 the request failed, 2 bad configuration or usage, or Redis unreachable; 3 a waited-for batch ended with dead letters. */
 const EXIT_FAILED = 1;
@@ -36,12 +40,19 @@ function config(): Config {
   return loadConfig(process.env);
 }
 
+interface CliServices {
+  producer: Producer;
+  admin: AccountAdmin;
+}
+
 /**
- * Runs a producer command and always releases the Redis connection, so the
- * CLI exits. It acts on its own configured accounts and on those the running
- * processes published (the demo's, a deployment's accounts file).
+ * Runs a command on the producer and the account admin, and always releases
+ * the Redis connection, so the CLI exits. It acts on its own configured
+ * accounts, on those the running processes published (the demo's, a
+ * deployment's accounts file) and on the managed ones. `requireKey`: the
+ * command opens or seals credentials, so CLOSER_SECRET_KEY must be right.
  */
-async function withProducer<T>(run: (producer: Producer) => Promise<T>): Promise<T> {
+async function withServices<T>(run: (services: CliServices) => Promise<T>, { requireKey = false } = {}): Promise<T> {
   const cfg = config();
   // A plain message and exit 2 when Redis is not there, rather than a 503 per command.
   await checkRedisReachable(cfg);
@@ -55,19 +66,36 @@ async function withProducer<T>(run: (producer: Producer) => Promise<T>): Promise
       },
       { retries: 12, minTimeout: 50, maxTimeout: 400 },
     ).catch(() => undefined);
-    const published = await createAccountDirectory(redis, keyNames(cfg.queuePrefix))
-      .list()
-      .catch(() => []);
-    const producer = createProducer(cfg, { redis, accounts: mergeAccounts(cfg.accounts, published) });
+    const keys = keyNames(cfg.queuePrefix);
+    const directory = createAccountDirectory(redis, keys);
+    const published = await directory.list().catch(() => []);
+    const logger = createLogger({ level: 'silent' });
+    const registry = await openRegistry(cfg, redis, keys, logger, 'info', { configured: mergeAccounts(cfg.accounts, published), requireKey });
+    const services = createSharedServices(cfg, redis, registry.accounts);
+    const producer = createProducer(cfg, { redis, services, accounts: registry.accounts });
+    const admin = createAccountAdmin({
+      config: cfg,
+      redis,
+      keys,
+      store: registry.store,
+      accounts: registry.accounts,
+      box: registry.box,
+      queues: services.queues,
+      producer,
+      configuredElsewhere: async () => published.map((account) => account.id),
+    });
     try {
-      return await run(producer);
+      return await run({ producer, admin });
     } finally {
+      registry.stop();
       await producer.dispose();
     }
   } finally {
     await redis.quit().catch(() => redis.disconnect());
   }
 }
+
+const withProducer = <T>(run: (producer: Producer) => Promise<T>): Promise<T> => withServices(({ producer }) => run(producer));
 
 /** Follows a job until it completes or fails; p-retry paces the polls. */
 async function waitForJob(producer: Producer, jobId: string): Promise<JobStatus> {
@@ -241,7 +269,7 @@ dlq
 
 const accounts = program
   .command('accounts')
-  .description('accounts with their queue counts; pause or resume one')
+  .description('accounts with their queue counts; pause, resume, add, update, remove or show one')
   .option('--json', 'print JSON')
   .action(async (options: { json?: boolean }) => {
     const list = await withProducer((producer) => producer.accounts());
@@ -284,6 +312,64 @@ accounts
   .action(async (id: string) => {
     await withProducer((producer) => producer.resumeAccount(id));
     console.log(`resumed ${id}`);
+  });
+
+/** `--json` after a subcommand of `accounts`, which has the option too (commander gives it to the parent). */
+const wantsJson = (command: Command) => Boolean((command.optsWithGlobals() as { json?: boolean }).json);
+
+/** An account's view, credentials masked, as the API answers it. */
+const showAccount = (view: AccountView, json: boolean) =>
+  print(view, json, () =>
+    table(
+      [{ ...view, ...view.counts, credentials: Object.entries(view.credentials).map(([name, masked]) => `${name} ${masked}`).join(', '), autoClose: view.autoClose ? `idle ${view.autoClose.idleAfter} every ${view.autoClose.every}` : 'off' }],
+      ['id', 'provider', 'source', 'baseUrl', 'rateLimit', 'credentials', 'autoClose', 'waiting', 'deadLettered'],
+    ),
+  );
+accounts
+  .command('add')
+  .description('make a managed account from a JSON or YAML file (- for stdin), fields as in the accounts file; ${NAME} reads the environment')
+  .argument('<file>')
+  .option('--json', 'print JSON')
+  .action(async (file: string, _options: unknown, command: Command) => {
+    const spec = readAccountSpec(file);
+    showAccount(await withServices(({ admin }) => admin.create(spec), { requireKey: true }), wantsJson(command));
+  });
+accounts
+  .command('update')
+  .description('change a managed account: the fields to change, from a JSON or YAML file (- for stdin); null removes a field')
+  .argument('<id>')
+  .argument('<file>')
+  .option('--json', 'print JSON')
+  .action(async (id: string, file: string, _options: unknown, command: Command) => {
+    const patch = readAccountSpec(file);
+    showAccount(await withServices(({ admin }) => admin.update(id, patch), { requireKey: true }), wantsJson(command));
+  });
+accounts
+  .command('show')
+  .description('one account, credentials masked')
+  .argument('<id>')
+  .option('--json', 'print JSON')
+  .action(async (id: string, _options: unknown, command: Command) => {
+    showAccount(await withServices(({ admin }) => admin.show(id), { requireKey: true }), wantsJson(command));
+  });
+accounts
+  .command('remove')
+  .description('remove a managed account; refused while it has pending jobs or dead letters, unless --purge')
+  .argument('<id>')
+  .option('--purge', 'remove its pending jobs and dead letters with it')
+  .action(async (id: string, options: { purge?: boolean }) => {
+    const removed = await withServices(({ admin }) => admin.remove(id, { purge: Boolean(options.purge) }));
+    console.log(`removed ${id}${options.purge ? ` (and ${removed.jobs} pending job(s), ${removed.deadLetters} dead letter(s))` : ''}`);
+  });
+
+program
+  .command('keys')
+  .description('the secret key of managed accounts\' credentials')
+  .command('rotate')
+  .description('re-encrypt every managed account with CLOSER_SECRET_KEY (the old key as CLOSER_SECRET_KEY_PREVIOUS)')
+  .action(async () => {
+    const { resealed, total } = await withServices(({ admin }) => admin.rotateKeys(), { requireKey: true });
+    console.log(`re-encrypted ${resealed} of ${total} managed account(s) with the current key${resealed < total ? ' (the others already were)' : ''}`);
   });
 
 program

@@ -3,6 +3,7 @@ import { ConfigError } from '../errors/config-error.js';
 import { readAccountsFile, type ReadFile } from './accounts-file.js';
 import { parseDuration } from './duration.js';
 import { readEnvAccounts } from './env-accounts.js';
+import { decodeSecretKey } from '../secrets/secret-box.js';
 import type { AccountConfig, ClusterTarget, Config, JobSettings, LogLevel } from './types.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -38,6 +39,8 @@ export const GENERAL_VARIABLES = [
   'CLOSER_HEALTH_PORT',
   'CLOSER_DASHBOARD_BASIC_AUTH',
   'CLOSER_METRICS_ACCOUNT_LABEL',
+  'CLOSER_SECRET_KEY',
+  'CLOSER_SECRET_KEY_PREVIOUS',
 ] as const;
 type GeneralVariable = (typeof GENERAL_VARIABLES)[number];
 
@@ -102,6 +105,14 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     problems.push('CLOSER_QUEUE_PREFIX: must be 1-64 letters, digits, "_", "." or "-", parts joined by ":" (no braces: each account\'s keys get a hash tag of their own)');
   }
 
+  const secretKey = value('CLOSER_SECRET_KEY');
+  const secretKeyPrevious = value('CLOSER_SECRET_KEY_PREVIOUS');
+  for (const [name, text] of [['CLOSER_SECRET_KEY', secretKey], ['CLOSER_SECRET_KEY_PREVIOUS', secretKeyPrevious]] as const) {
+    // The value is never echoed: it is a key.
+    if (text !== undefined && !decodeSecretKey(text)) problems.push(`${name}: must be 32 random bytes in base64 (make one with: openssl rand -base64 32)`);
+  }
+  if (secretKeyPrevious !== undefined && secretKey === undefined) problems.push('CLOSER_SECRET_KEY_PREVIOUS: is set without CLOSER_SECRET_KEY; during a rotation both are set (the new key, and the old one as previous)');
+
   const jobs: JobSettings = {
     attempts: integer('CLOSER_MAX_ATTEMPTS', 8, 1, 100),
     backoffDelayMs: duration('CLOSER_BACKOFF_DELAY', 1_000),
@@ -149,6 +160,8 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     port,
     healthPort,
     apiToken: value('CLOSER_API_TOKEN'),
+    ...(secretKey !== undefined ? { secretKey } : {}),
+    ...(secretKeyPrevious !== undefined ? { secretKeyPrevious } : {}),
     ...(dashboardBasicAuth ? { dashboardBasicAuth: { user: dashboardBasicAuth[1]!, password: dashboardBasicAuth[2]! } } : {}),
     logLevel,
     metricsAccountLabel: metricsAccountLabel as 'account' | 'none',

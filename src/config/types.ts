@@ -122,6 +122,10 @@ export interface Config {
   /** Health and metrics port of worker and scheduler processes. */
   readonly healthPort: number;
   readonly apiToken?: string;
+  /** CLOSER_SECRET_KEY (base64 of 32 bytes): seals managed accounts' credentials. */
+  readonly secretKey?: string;
+  /** CLOSER_SECRET_KEY_PREVIOUS: still opens what the previous key sealed, during a rotation. */
+  readonly secretKeyPrevious?: string;
   /** Basic-auth credentials for /dashboard, accepted besides the API token. */
   readonly dashboardBasicAuth?: { readonly user: string; readonly password: string };
   readonly logLevel: LogLevel;

@@ -30,9 +30,10 @@ export interface DeadLetterStore {
   bury(entry: AccountQueue, job: Job<CloseJobData>): Promise<boolean>;
   /** Buries every failed job of the account: the safety net for a mover that died half-way. */
   reconcile(entry: AccountQueue): Promise<number>;
-  list(options: { account?: string; limit: number; offset: number }): Promise<{ total: number; items: DeadLetter[] }>;
+  /** `accounts`: those accounts' dead letters; every account's when absent. */
+  list(options: { accounts?: readonly string[] | undefined; limit: number; offset: number }): Promise<{ total: number; items: DeadLetter[] }>;
   /** Puts dead letters back as new jobs with fresh attempts; returns how many. */
-  redrive(options: { account?: string; ids?: readonly string[] }): Promise<number>;
+  redrive(options: { accounts?: readonly string[] | undefined; ids?: readonly string[] | undefined }): Promise<number>;
   /** False when there is no such dead letter. */
   remove(id: string): Promise<boolean>;
 }
@@ -76,7 +77,7 @@ export interface DeadLetterOptions {
 }
 
 export function createDeadLetterStore(queues: AccountQueues, batches: BatchStore, jobs: JobSettings, { metrics, jobsAdded, deadLettered }: DeadLetterOptions = {}): DeadLetterStore {
-  const targets = (account?: string) => (account === undefined ? queues.all() : [queues.get(account)].filter((q): q is AccountQueue => q !== undefined));
+  const targets = (accounts?: readonly string[]) => (accounts === undefined ? queues.all() : accounts.flatMap((id) => queues.get(id) ?? []));
 
   async function bury(entry: AccountQueue, job: Job<CloseJobData>): Promise<boolean> {
     if (!job.id) return false;
@@ -118,13 +119,13 @@ export function createDeadLetterStore(queues: AccountQueues, batches: BatchStore
   }
 
   /** The dead letters asked for (those ids, or every one of the account or of all), each through `redrive`. */
-  async function redriveAll(redrive: (entry: AccountQueue, job: Job<StoredDeadLetter>) => Promise<void>, { account, ids }: { account?: string | undefined; ids?: readonly string[] | undefined }): Promise<number> {
+  async function redriveAll(redrive: (entry: AccountQueue, job: Job<StoredDeadLetter>) => Promise<void>, { accounts, ids }: { accounts?: readonly string[] | undefined; ids?: readonly string[] | undefined }): Promise<number> {
     let redriven = 0;
     if (ids) {
       for (const id of ids) {
         const parsed = parseQualifiedId(id);
         const entry = parsed && queues.get(parsed.accountId);
-        if (!parsed || !entry || (account !== undefined && parsed.accountId !== account)) continue;
+        if (!parsed || !entry || (accounts !== undefined && !accounts.includes(parsed.accountId))) continue;
         const job = (await entry.deadLetters.getJob(parsed.jobId)) as Job<StoredDeadLetter> | undefined;
         if (!job) continue;
         await redrive(entry, job);
@@ -132,7 +133,7 @@ export function createDeadLetterStore(queues: AccountQueues, batches: BatchStore
       }
       return redriven;
     }
-    for (const entry of targets(account)) {
+    for (const entry of targets(accounts)) {
       for (;;) {
         const page = ((await entry.deadLetters.getJobs([...LISTED_STATES], 0, PAGE - 1, true)) as Job<StoredDeadLetter>[]).filter(Boolean);
         for (const job of page) await redrive(entry, job);
@@ -147,8 +148,8 @@ export function createDeadLetterStore(queues: AccountQueues, batches: BatchStore
     bury,
     reconcile,
 
-    async list({ account, limit, offset }) {
-      const counts = await Promise.all(targets(account).map(async (entry) => ({ entry, count: await entry.deadLetters.getJobCountByTypes(...LISTED_STATES) })));
+    async list({ accounts, limit, offset }) {
+      const counts = await Promise.all(targets(accounts).map(async (entry) => ({ entry, count: await entry.deadLetters.getJobCountByTypes(...LISTED_STATES) })));
       const total = counts.reduce((sum, { count }) => sum + count, 0);
       const items: DeadLetter[] = [];
       let skip = offset;
@@ -165,14 +166,14 @@ export function createDeadLetterStore(queues: AccountQueues, batches: BatchStore
       return { total, items };
     },
 
-    async redrive({ account, ids }) {
+    async redrive({ accounts, ids }) {
       const touched = new Set<string>();
       const redrive = async (entry: AccountQueue, job: Job<StoredDeadLetter>) => {
         await redriveOne(entry, job);
         touched.add(entry.account.id);
       };
       try {
-        return await redriveAll(redrive, { account, ids });
+        return await redriveAll(redrive, { accounts, ids });
       } finally {
         for (const accountId of touched) await jobsAdded?.(accountId).catch(() => undefined);
       }

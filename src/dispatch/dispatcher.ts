@@ -21,6 +21,8 @@ export interface DispatcherOptions {
   process(accountId: string, job: Job, token: string): Promise<unknown>;
   /** A job failed (for good, or with a retry ahead: the handler tells; closes failed for good go to the dead letters). */
   onFailed(accountId: string, job: Job): void;
+  /** Told when the registry of managed accounts changed (a message on the wake-up channel), before the next job is taken. */
+  onRegistryChange?: () => void;
   /** Jobs running at once in this process, not counting those asleep waiting for their rate-limit slot. */
   concurrency: number;
   /** Jobs of one account running at once in this process (asleep or not). */
@@ -33,6 +35,8 @@ export interface DispatcherOptions {
 export interface Dispatcher {
   /** For the account rate limiter's onSleep: a job asleep for its slot frees its slot meanwhile. */
   onSleep(): () => void;
+  /** Looks at the index now (an account this process did not serve may have become one it does). */
+  wake(): void;
   /** The loop is running and has looked at Redis lately (readiness). */
   healthy(): boolean;
   /** Stops taking jobs and waits for the running ones to end. */
@@ -131,6 +135,11 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   }
 
   async function fetchFrom(accountId: string): Promise<Job | undefined> {
+    // Removed (a managed account deleted) since it joined the turn: its jobs are no longer taken here.
+    if (!options.serves(accountId)) {
+      leaveRotation(accountId);
+      return undefined;
+    }
     const view = views.get(accountId);
     const [data, id] = (await view.backend.moveToActive(token)) as [unknown, string | undefined];
     if (!data || !id) {
@@ -282,11 +291,14 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
 
   let unsubscribe: (() => Promise<void>) | undefined;
   void index
-    .subscribe((accountId) => {
-      waitUntil.delete(accountId);
-      refreshedAt = 0;
-      nudge();
-    })
+    .subscribe(
+      (accountId) => {
+        waitUntil.delete(accountId);
+        refreshedAt = 0;
+        nudge();
+      },
+      () => options.onRegistryChange?.(),
+    )
     .then((stop) => {
       if (closing) void stop();
       else unsubscribe = stop;
@@ -304,6 +316,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         woken = true;
         asleep -= 1;
       };
+    },
+    wake() {
+      refreshedAt = 0;
+      nudge();
     },
     // Jobs running keep their own locks; otherwise the loop looks at the index every second at least.
     healthy: () => closing || running.size > 0 || Date.now() - lastProgressAt < 15 * IDLE_LOOK_MS,

@@ -77,14 +77,14 @@ const filterSchema = (provider: ProviderName) => z.strictObject({ ...common, ...
  * reported with its path; a filter the account's provider does not have is an
  * unknown field.
  */
-export function parseListRequest(body: unknown, accounts: readonly AccountInfo[]): ListRequest {
+export function parseListRequest(body: unknown, findAccount: (accountId: string) => AccountInfo | undefined): ListRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new ValidationError([{ index: null, path: '', message: 'must be a JSON object with "account" and "filter"' }]);
   }
   const { account: accountId, filter = {}, limit = DEFAULT_LIST_LIMIT, ...unknown } = body as Record<string, unknown>;
   const issues: ValidationIssue[] = Object.keys(unknown).map((key) => ({ index: null, path: key, message: 'is not a known field' }));
   if (typeof accountId !== 'string' || accountId === '') issues.push({ index: null, path: 'account', message: 'is required: an account id' });
-  const account = typeof accountId === 'string' ? accounts.find((a) => a.id === accountId) : undefined;
+  const account = typeof accountId === 'string' ? findAccount(accountId) : undefined;
   if (typeof accountId === 'string' && accountId !== '' && !account) throw new UnknownAccountError(accountId);
   if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {
     issues.push({ index: null, path: 'limit', message: `must be a whole number from 1 to ${MAX_LIST_LIMIT}` });

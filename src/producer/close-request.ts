@@ -17,7 +17,7 @@ export interface CloseRequest {
  * and the CLI. Everything is checked before anything is enqueued, and every
  * problem is reported, by index and path.
  */
-export function parseCloseRequest(body: unknown, accounts: readonly AccountInfo[]): CloseRequest {
+export function parseCloseRequest(body: unknown, findAccount: (accountId: string) => AccountInfo | undefined): CloseRequest {
   const issues: ValidationIssue[] = [];
   const refs: ConversationRef[] = [];
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
@@ -30,7 +30,7 @@ export function parseCloseRequest(body: unknown, accounts: readonly AccountInfo[
   if (batchId !== undefined && (typeof batchId !== 'string' || !BATCH_ID.test(batchId))) {
     issues.push({ index: null, path: 'batchId', message: 'must be 1-64 characters of letters, digits, "-" or "_"' });
   }
-  const account = typeof accountId === 'string' ? accounts.find((a) => a.id === accountId) : undefined;
+  const account = typeof accountId === 'string' ? findAccount(accountId) : undefined;
   if (typeof accountId === 'string' && accountId !== '' && !account) throw new UnknownAccountError(accountId);
 
   if (!Array.isArray(conversations)) {

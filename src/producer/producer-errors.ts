@@ -168,3 +168,64 @@ export class EnqueueIncompleteError extends ProducerError {
     return { batchId, accepted, notEnqueued, uncertain, reason };
   }
 }
+
+/** An account or API key id that is taken. */
+export class ConflictError extends ProducerError {
+  readonly code = 'conflict';
+  readonly httpStatus = 409;
+
+  constructor(what: string) {
+    super(`${what} already exists`);
+  }
+}
+
+/** An environment or accounts-file account: changed by its configuration, not through the API. */
+export class StaticAccountError extends ProducerError {
+  readonly code = 'static_account';
+  readonly httpStatus = 409;
+
+  constructor(readonly account: string) {
+    super(`account "${account}" comes from the environment or the accounts file; change it there (the API manages only accounts it made)`);
+  }
+
+  override details() {
+    return { account: this.account };
+  }
+}
+
+/** An account with work left is not removed unless that work is let go (`?purge=true`). */
+export class HasPendingError extends ProducerError {
+  readonly code = 'has_pending';
+  readonly httpStatus = 409;
+
+  constructor(
+    readonly account: string,
+    readonly pending: { jobs: number; deadLetters: number },
+  ) {
+    super(`account "${account}" has ${pending.jobs} pending job(s) and ${pending.deadLetters} dead letter(s); remove it with ?purge=true to discard them, or wait for them to end`);
+  }
+
+  override details() {
+    return { account: this.account, pending: this.pending };
+  }
+}
+
+/** A key without the scope a route needs. */
+export class ForbiddenError extends ProducerError {
+  readonly code = 'forbidden';
+  readonly httpStatus = 403;
+
+  constructor(message: string) {
+    super(message);
+  }
+}
+
+/** Managing accounts needs CLOSER_SECRET_KEY, which seals their credentials. */
+export class SecretKeyMissingError extends ProducerError {
+  readonly code = 'secret_key_missing';
+  readonly httpStatus = 501;
+
+  constructor() {
+    super('this process has no CLOSER_SECRET_KEY, which encrypts managed accounts\' credentials: set it (32 random bytes in base64) in every process to manage accounts');
+  }
+}

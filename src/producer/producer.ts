@@ -3,6 +3,8 @@ import type { RedisClient } from '../redis/create-redis.js';
 import type { BatchReport } from '../batches/batch-store.js';
 import { formatDuration } from '../config/duration.js';
 import type { AccountInfo, Config } from '../config/types.js';
+import { staticAccounts, type AccountRegistry } from '../accounts/account-registry.js';
+import { FULL_ACCESS, type Access } from '../auth/access.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { DeadLetter } from '../dead-letters/dead-letter-store.js';
 import { redisReadiness, type Readiness } from '../health/redis-readiness.js';
@@ -43,20 +45,26 @@ export interface JobStatus {
   error?: { code: string; message: string; status?: number };
 }
 
+/**
+ * Every call acts within an Access (FULL_ACCESS unless given): what another
+ * account's key may not see answers as if it did not exist.
+ */
 export interface Producer {
-  close(request: unknown): Promise<CloseAccepted>;
+  close(request: unknown, access?: Access): Promise<CloseAccepted>;
   /** Enqueues a list job; its result comes from job(). */
-  list(request: unknown): Promise<{ jobId: string }>;
-  job(jobId: string): Promise<JobStatus>;
+  list(request: unknown, access?: Access): Promise<{ jobId: string }>;
+  job(jobId: string, access?: Access): Promise<JobStatus>;
   /** Runs an auto-close sweep of the account now (outside its schedule); its result comes from job(). */
-  sweepNow(accountId: string): Promise<{ jobId: string }>;
-  batch(batchId: string): Promise<BatchReport>;
-  deadLetters(query: { account?: string; limit?: number; offset?: number }): Promise<{ total: number; items: DeadLetter[] }>;
-  redrive(request: { account?: string; ids?: readonly string[] }): Promise<{ redriven: number }>;
-  deleteDeadLetter(id: string): Promise<void>;
-  accounts(): Promise<AccountStatus[]>;
-  pauseAccount(id: string): Promise<AccountStatus>;
-  resumeAccount(id: string): Promise<AccountStatus>;
+  sweepNow(accountId: string, access?: Access): Promise<{ jobId: string }>;
+  batch(batchId: string, access?: Access): Promise<BatchReport>;
+  deadLetters(query: { account?: string; limit?: number; offset?: number }, access?: Access): Promise<{ total: number; items: DeadLetter[] }>;
+  redrive(request: { account?: string; ids?: readonly string[] }, access?: Access): Promise<{ redriven: number }>;
+  deleteDeadLetter(id: string, access?: Access): Promise<void>;
+  accounts(access?: Access): Promise<AccountStatus[]>;
+  /** One account's status. */
+  account(id: string, access?: Access): Promise<AccountStatus>;
+  pauseAccount(id: string, access?: Access): Promise<AccountStatus>;
+  resumeAccount(id: string, access?: Access): Promise<AccountStatus>;
   /** Redis reachable and safe to use (noeviction); the reason when not. */
   readiness(): Promise<Readiness>;
   dispose(): Promise<void>;
@@ -69,8 +77,8 @@ export interface ProducerOptions {
   metrics?: Metrics;
   /** Services built on `redis` by the caller (the API shares them with the dashboard and metrics). */
   services?: SharedServices;
-  /** The accounts it acts on, when not the config's (the CLI adds those other processes published). */
-  accounts?: readonly AccountInfo[];
+  /** The accounts it acts on, when not the config's alone (the API's registry; the CLI adds those other processes published). */
+  accounts?: AccountRegistry<AccountInfo>;
   /** Longest a Redis read may take before the request answers 503 (writes get three times as long). */
   redisTimeoutMs?: number;
   /** Longest a close request waits for Redis before answering with what it knows (default ENQUEUE_DEADLINE_MS). */
@@ -107,8 +115,8 @@ async function withinMs<T>(work: Promise<T>, ms: number, onTimeout: () => Error)
 export function createProducer(config: Config, options: ProducerOptions = {}): Producer {
   const redis = options.redis ?? createRedis(config, 'producer', 'closer-producer');
   if (!options.redis) redis.on('error', () => undefined); // surfaced as 503s and by readiness()
-  const accounts: readonly AccountInfo[] = options.accounts ?? config.accounts;
-  const services = options.services ?? createSharedServices(config, redis, options.metrics, accounts);
+  const accounts: AccountRegistry<AccountInfo> = options.accounts ?? staticAccounts(config.accounts);
+  const services = options.services ?? createSharedServices(config, redis, accounts, options.metrics);
   const { queues, batches, deadLetters, control, sweeps, index } = services;
   const timeoutMs = options.redisTimeoutMs ?? 5_000;
   const enqueueDeps = {
@@ -142,10 +150,33 @@ export function createProducer(config: Config, options: ProducerOptions = {}): P
     }
   }
 
-  function entryOf(accountId: string): AccountQueue {
-    const entry = queues.get(accountId);
+  function entryOf(accountId: string, access: Access): AccountQueue {
+    const entry = access.sees(accountId) ? queues.get(accountId) : undefined;
     if (!entry) throw new UnknownAccountError(accountId);
     return entry;
+  }
+
+  /** As entryOf, after syncing with the registry when this process does not know the account yet. */
+  async function knownEntryOf(accountId: string, access: Access): Promise<AccountQueue> {
+    if (access.sees(accountId)) await accounts.lookup(accountId);
+    return entryOf(accountId, access);
+  }
+
+  /**
+   * The account a request names, syncing with the registry first when this
+   * process does not know it yet (made a moment ago through another API
+   * process); an account the access does not cover is unknown.
+   */
+  async function accountNamedIn(request: unknown, access: Access): Promise<(accountId: string) => AccountInfo | undefined> {
+    const named = (request as { account?: unknown } | null)?.account;
+    if (typeof named === 'string' && named !== '' && access.sees(named)) await accounts.lookup(named);
+    return (accountId) => (access.sees(accountId) ? accounts.get(accountId) : undefined);
+  }
+
+  /** The accounts a listing covers: the one asked for, or every one the access sees (undefined: all). */
+  function scopeOf(account: string | undefined, access: Access): readonly string[] | undefined {
+    if (account !== undefined) return [entryOf(account, access).account.id];
+    return access.accounts === '*' ? undefined : access.accounts.filter((id) => queues.get(id) !== undefined);
   }
 
   async function status(entry: AccountQueue): Promise<AccountStatus> {
@@ -184,9 +215,9 @@ export function createProducer(config: Config, options: ProducerOptions = {}): P
   }
 
   return {
-    async close(request) {
-      const { account, refs, batchId } = parseCloseRequest(request, accounts);
-      const entry = entryOf(account.id);
+    async close(request, access = FULL_ACCESS) {
+      const { account, refs, batchId } = parseCloseRequest(request, await accountNamedIn(request, access));
+      const entry = entryOf(account.id, access);
       const release = admission.take(refs.length);
       try {
         return await withRedis(() => enqueueCloses(enqueueDeps, entry, batchId ?? randomUUID(), refs, { deadlineMs: enqueueDeadlineMs }), 'enqueue');
@@ -195,9 +226,9 @@ export function createProducer(config: Config, options: ProducerOptions = {}): P
       }
     },
 
-    async list(request) {
-      const { account, query, limit } = parseListRequest(request, accounts);
-      const entry = entryOf(account.id);
+    async list(request, access = FULL_ACCESS) {
+      const { account, query, limit } = parseListRequest(request, await accountNamedIn(request, access));
+      const entry = entryOf(account.id, access);
       const data: ListJobData = { account: account.id, query, limit };
       const job = await withRedis(async () => {
         const added = await entry.queue.add(LIST_JOB, data, { ...listJobOptions(config.jobs), jobId: `list-${randomUUID()}` });
@@ -207,9 +238,9 @@ export function createProducer(config: Config, options: ProducerOptions = {}): P
       return { jobId: qualifiedId(account.id, job.id!) };
     },
 
-    async job(jobId) {
+    async job(jobId, access = FULL_ACCESS) {
       const parsed = parseQualifiedId(jobId);
-      const entry = parsed && queues.get(parsed.accountId);
+      const entry = parsed && access.sees(parsed.accountId) ? queues.get(parsed.accountId) : undefined;
       if (!parsed || !entry) throw new NotFoundError(`job "${jobId}"`);
       return withRedis(async () => {
         // State first: a job read after it shows "completed" carries its result (the other order can miss it).
@@ -228,8 +259,8 @@ export function createProducer(config: Config, options: ProducerOptions = {}): P
       });
     },
 
-    async sweepNow(accountId) {
-      const entry = entryOf(accountId);
+    async sweepNow(accountId, access = FULL_ACCESS) {
+      const entry = await knownEntryOf(accountId, access);
       if (!entry.account.autoClose) throw new ValidationError([{ index: null, path: 'autoClose', message: `account "${accountId}" has no auto-close policy` }]);
       const data: SweepJobData = { account: accountId };
       const job = await withRedis(async () => {
@@ -240,42 +271,48 @@ export function createProducer(config: Config, options: ProducerOptions = {}): P
       return { jobId: qualifiedId(accountId, job.id!) };
     },
 
-    async batch(batchId) {
+    async batch(batchId, access = FULL_ACCESS) {
       const report = await withRedis(() => batches.get(batchId));
-      if (!report) throw new NotFoundError(`batch "${batchId}"`);
+      if (!report || !access.sees(report.account)) throw new NotFoundError(`batch "${batchId}"`);
       return report;
     },
 
-    async deadLetters({ account, limit = 50, offset = 0 }) {
-      if (account !== undefined) entryOf(account);
+    async deadLetters({ account, limit = 50, offset = 0 }, access = FULL_ACCESS) {
+      const covered = scopeOf(account, access);
       const issues = [];
       if (!Number.isSafeInteger(limit) || limit < 1 || limit > 1_000) issues.push({ index: null, path: 'limit', message: 'must be a whole number from 1 to 1000' });
       if (!Number.isSafeInteger(offset) || offset < 0) issues.push({ index: null, path: 'offset', message: 'must be a whole number of at least 0' });
       if (issues.length > 0) throw new ValidationError(issues);
-      return withRedis(() => deadLetters.list({ account, limit, offset }));
+      return withRedis(() => deadLetters.list({ accounts: covered, limit, offset }));
     },
 
-    async redrive({ account, ids }) {
-      if (account !== undefined) entryOf(account);
-      return { redriven: await withRedis(() => deadLetters.redrive({ account, ids }), 'write') };
+    async redrive({ account, ids }, access = FULL_ACCESS) {
+      const covered = scopeOf(account, access);
+      return { redriven: await withRedis(() => deadLetters.redrive({ accounts: covered, ids }), 'write') };
     },
 
-    async deleteDeadLetter(id) {
-      if (!(await withRedis(() => deadLetters.remove(id), 'write'))) throw new NotFoundError(`dead letter "${id}"`);
+    async deleteDeadLetter(id, access = FULL_ACCESS) {
+      const owner = parseQualifiedId(id)?.accountId;
+      if (owner === undefined || !access.sees(owner) || !(await withRedis(() => deadLetters.remove(id), 'write'))) throw new NotFoundError(`dead letter "${id}"`);
     },
 
-    accounts: () => withRedis(() => Promise.all(queues.all().map(status))),
+    accounts: (access = FULL_ACCESS) => withRedis(() => Promise.all(queues.all().filter(({ account }) => access.sees(account.id)).map(status))),
 
-    async pauseAccount(id) {
-      const entry = entryOf(id);
+    async account(id, access = FULL_ACCESS) {
+      const entry = await knownEntryOf(id, access);
+      return withRedis(() => status(entry));
+    },
+
+    async pauseAccount(id, access = FULL_ACCESS) {
+      const entry = await knownEntryOf(id, access);
       return withRedis(async () => {
         await control.pause(entry, 'manual');
         return status(entry);
       }, 'write');
     },
 
-    async resumeAccount(id) {
-      const entry = entryOf(id);
+    async resumeAccount(id, access = FULL_ACCESS) {
+      const entry = await knownEntryOf(id, access);
       return withRedis(async () => {
         await control.resume(entry);
         // Its jobs are back in wait: a dispatcher took the paused account out of the ready index.

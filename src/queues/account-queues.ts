@@ -1,4 +1,5 @@
 import { Queue } from 'bullmq';
+import type { AccountSource } from '../accounts/account-registry.js';
 import type { AccountInfo } from '../config/types.js';
 import type { RedisClient } from '../redis/create-redis.js';
 import { accountQueueName, deadLetterQueueName, type KeyNames } from './names.js';
@@ -19,6 +20,8 @@ export interface AccountQueues<A extends AccountInfo = AccountInfo> {
   ids(): string[];
   /** An account, without making its queues. */
   accountOf(accountId: string): A | undefined;
+  /** Closes the queues made for an account that is gone (its keys stay). */
+  forget(accountId: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -30,27 +33,37 @@ export interface AccountQueues<A extends AccountInfo = AccountInfo> {
  * at a time. A queue re-emits its connection's errors, and BullMQ prints
  * them when nobody listens; the connection's owner reports its state once
  * (connection-log.ts), so the queues' copies are dropped.
+ *
+ * The account in an entry is the source's at the time of asking: a managed
+ * account changed at run time (its rate limit, its credentials) is seen by
+ * the next get().
  */
-export function createAccountQueues<A extends AccountInfo>(accounts: readonly A[], connection: RedisClient, keys: KeyNames): AccountQueues<A> {
-  const byId = new Map(accounts.map((account) => [account.id, account]));
-  const made = new Map<string, AccountQueue<A>>();
+export function createAccountQueues<A extends AccountInfo>(source: AccountSource<A>, connection: RedisClient, keys: KeyNames): AccountQueues<A> {
+  const made = new Map<string, Omit<AccountQueue<A>, 'account'>>();
   const queue = (name: string, accountId: string) => new Queue(name, { connection, prefix: keys.queuePrefix(accountId) }).on('error', () => undefined);
   const get = (accountId: string): AccountQueue<A> | undefined => {
-    const existing = made.get(accountId);
-    if (existing) return existing;
-    const account = byId.get(accountId);
+    const account = source.get(accountId);
     if (!account) return undefined;
-    const entry = { account, queue: queue(accountQueueName(accountId), accountId), deadLetters: queue(deadLetterQueueName(accountId), accountId) };
-    made.set(accountId, entry);
-    return entry;
+    let queues = made.get(accountId);
+    if (!queues) {
+      queues = { queue: queue(accountQueueName(accountId), accountId), deadLetters: queue(deadLetterQueueName(accountId), accountId) };
+      made.set(accountId, queues);
+    }
+    return { account, ...queues };
   };
+  const closeQueues = ({ queue, deadLetters }: Omit<AccountQueue<A>, 'account'>) => Promise.all([queue.close(), deadLetters.close()]);
   return {
     get,
-    all: () => [...byId.keys()].map((id) => get(id)!),
-    ids: () => [...byId.keys()],
-    accountOf: (accountId) => byId.get(accountId),
+    all: () => source.ids().flatMap((id) => get(id) ?? []),
+    ids: () => source.ids(),
+    accountOf: (accountId) => source.get(accountId),
+    async forget(accountId) {
+      const queues = made.get(accountId);
+      made.delete(accountId);
+      if (queues) await closeQueues(queues);
+    },
     close: async () => {
-      await Promise.all([...made.values()].flatMap(({ queue, deadLetters }) => [queue.close(), deadLetters.close()]));
+      await Promise.all([...made.values()].map(closeQueues));
     },
   };
 }

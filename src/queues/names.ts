@@ -47,6 +47,18 @@ export interface KeyNames {
   wakeChannel(): string;
   /** Held by the one process that reconciles the ready index with every queue, now and then. */
   reconcileLock(): string;
+  /** Managed accounts (registry/registry-store.ts): id → record, credentials sealed. All registry keys share one hash tag. */
+  registryAccounts(): string;
+  /** API keys: id → record, the key itself only as a hash. */
+  registryApiKeys(): string;
+  /** The registry's change log: `kind:id` → revision of its last write (a removal stays as a tombstone). */
+  registryChanges(): string;
+  /** The registry's revision counter. */
+  registryRevision(): string;
+  /** Removed records, by removal time: tombstones pruned after a while. */
+  registryTombstones(): string;
+  /** The revision up to which tombstones were pruned: a process further behind reloads everything. */
+  registryPruned(): string;
 }
 
 export function keyNames(base: string): KeyNames {
@@ -75,6 +87,13 @@ export function keyNames(base: string): KeyNames {
     pausedAccounts: () => `${base}:paused-accounts`,
     wakeChannel: () => `${base}:wake`,
     reconcileLock: () => `${base}:reconcile-lock`,
+    // "." is not allowed in account ids, so no account's hash tag is this one.
+    registryAccounts: () => `${base}:{closer.registry}:accounts`,
+    registryApiKeys: () => `${base}:{closer.registry}:api-keys`,
+    registryChanges: () => `${base}:{closer.registry}:changes`,
+    registryRevision: () => `${base}:{closer.registry}:revision`,
+    registryTombstones: () => `${base}:{closer.registry}:tombstones`,
+    registryPruned: () => `${base}:{closer.registry}:pruned`,
   };
 }
 

@@ -25,8 +25,12 @@ export interface ReadyIndex {
   nextDueAt(): Promise<number | undefined>;
   /** Takes the account out; `recheck` then tells whether (and from when) it has work after all, and puts it back if so. */
   settle(accountId: string, recheck: () => Promise<number | undefined>): Promise<number | undefined>;
-  /** Calls `onWake` whenever an account gets work; returns the unsubscribe. */
-  subscribe(onWake: (accountId: string) => void): Promise<() => Promise<void>>;
+  /**
+   * Calls `onWake` whenever an account gets work, and `onSignal` with any
+   * other message of the channel (they start with a dot, which no account id
+   * holds: the registry's changes); returns the unsubscribe.
+   */
+  subscribe(onWake: (accountId: string) => void, onSignal?: (signal: string) => void): Promise<() => Promise<void>>;
 }
 
 export function createReadyIndex(redis: RedisClient, keys: KeyNames): ReadyIndex {
@@ -55,10 +59,10 @@ export function createReadyIndex(redis: RedisClient, keys: KeyNames): ReadyIndex
       if (dueAt !== undefined) await redis.zadd(key, 'LT', dueAt, accountId);
       return dueAt;
     },
-    async subscribe(onWake) {
+    async subscribe(onWake, onSignal) {
       const subscriber = redis.duplicate();
       subscriber.on('error', () => undefined); // a lost subscription only delays wake-ups to the next look
-      subscriber.on('message', (_channel: string, accountId: string) => onWake(accountId));
+      subscriber.on('message', (_channel: string, message: string) => (message.startsWith('.') ? onSignal?.(message) : onWake(message)));
       await subscriber.subscribe(channel);
       return async () => {
         await subscriber.quit().catch(() => subscriber.disconnect());

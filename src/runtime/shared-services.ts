@@ -3,7 +3,8 @@ import { createAccountControl, type AccountControl } from '../accounts/account-c
 import { createAccountDirectory, type AccountDirectory } from '../accounts/account-directory.js';
 import { createNotableAccounts, type NotableAccounts } from '../accounts/notable-accounts.js';
 import { createBatchStore, type BatchStore } from '../batches/batch-store.js';
-import type { AccountConfig, AccountInfo, Config } from '../config/types.js';
+import type { AccountSource } from '../accounts/account-registry.js';
+import type { AccountInfo, Config } from '../config/types.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { createDeadLetterStore, type DeadLetterStore } from '../dead-letters/dead-letter-store.js';
 import { createReadyIndex, type ReadyIndex } from '../queues/ready-index.js';
@@ -25,10 +26,8 @@ export interface SharedServices<A extends AccountInfo = AccountInfo> {
   notable: NotableAccounts;
 }
 
-/** `metrics` is left out by processes that export none (the CLI). `accounts` are the config's unless given. */
-export function createSharedServices(config: Config, redis: RedisClient, metrics?: Metrics): SharedServices<AccountConfig>;
-export function createSharedServices<A extends AccountInfo>(config: Config, redis: RedisClient, metrics: Metrics | undefined, accounts: readonly A[]): SharedServices<A>;
-export function createSharedServices(config: Config, redis: RedisClient, metrics?: Metrics, accounts: readonly AccountInfo[] = config.accounts): SharedServices {
+/** `accounts`: the process's registry (or configured accounts only); `metrics` is left out by processes that export none (the CLI). */
+export function createSharedServices<A extends AccountInfo>(config: Config, redis: RedisClient, accounts: AccountSource<A>, metrics?: Metrics): SharedServices<A> {
   const keys = keyNames(config.queuePrefix);
   const queues = createAccountQueues(accounts, redis, keys);
   const batches = createBatchStore(redis, keys);

@@ -12,6 +12,12 @@ import { logConnectionState } from '../redis/connection-log.js';
 import { createRedis } from '../redis/create-redis.js';
 import { keepPublished } from '../accounts/account-directory.js';
 import { createSharedServices } from './shared-services.js';
+import { createAccountAdmin } from '../accounts/account-admin.js';
+import { createApiKeys } from '../auth/api-keys.js';
+import { keyNames } from '../queues/names.js';
+import { connected } from '../redis/connected.js';
+import { openRegistry, type RegistryRuntime } from './open-registry.js';
+import type { AccountInfo } from '../config/types.js';
 
 export interface ApiRuntime {
   app: FastifyInstance;
@@ -39,33 +45,59 @@ export async function startApi(config: Config, logger: Logger, options: ApiOptio
   const metrics = options.metrics ?? createMetrics({ accountLabel: config.metricsAccountLabel });
   const redis = createRedis(config, 'producer', 'closer-api');
   logConnectionState(redis, logger, 'closer-api'); // and surfaced by /readyz and as 503s
-  const services = createSharedServices(config, redis, metrics);
-  const producer = createProducer(config, { redis, metrics, services });
-  registerQueueGauges(metrics, services.queues, services.control, services.notable);
-  const stopPublishing = keepPublished(services.directory, config.accounts, (error) => logger.debug({ err: error }, 'could not publish the accounts; next round retries'));
-  const readiness = options.readiness;
-  const app = createApp({
-    producer,
-    apiToken: config.apiToken,
-    logger,
-    metrics,
-    readiness: () => allReady([() => producer.readiness(), ...(readiness ? [readiness] : [])]),
-  });
-  await registerDashboard(app, { queues: services.queues, notable: services.notable, apiToken: config.apiToken, ...(config.dashboardBasicAuth ? { basicAuth: config.dashboardBasicAuth } : {}) });
-  const address = await app.listen({ port: config.port, host: options.host ?? '0.0.0.0' });
-  const port = (app.server.address() as { port: number }).port;
-  logger.info({ address, accounts: config.accounts.map((a) => a.id) }, 'API listening');
-  const url = `http://127.0.0.1:${port}`;
-  return {
-    app,
-    producer,
-    url,
-    dashboardUrl: `${url}${DASHBOARD_PATH}`,
-    async close() {
-      stopPublishing();
-      await app.close();
-      await producer.dispose();
-      await redis.quit().catch(() => redis.disconnect());
-    },
-  };
+  let registry: RegistryRuntime<AccountInfo> | undefined;
+  // A start that fails half-way lets go of what it holds, so the caller's process can exit.
+  try {
+    await connected(redis);
+    const opened = await openRegistry(config, redis, keyNames(config.queuePrefix), logger, 'info');
+    registry = opened;
+    const services = createSharedServices(config, redis, registry.accounts, metrics);
+    const producer = createProducer(config, { redis, metrics, services, accounts: registry.accounts });
+    const admin = createAccountAdmin({
+      config,
+      redis,
+      keys: services.keys,
+      store: registry.store,
+      accounts: registry.accounts,
+      box: registry.box,
+      queues: services.queues,
+      producer,
+      configuredElsewhere: async () => (await services.directory.list().catch(() => [])).map((account) => account.id),
+    });
+    const apiKeys = createApiKeys(registry.store, registry.feed, registry.accounts);
+    registerQueueGauges(metrics, services.queues, services.control, services.notable);
+    const stopPublishing = keepPublished(services.directory, config.accounts, (error) => logger.debug({ err: error }, 'could not publish the accounts; next round retries'));
+    const readiness = options.readiness;
+    const app = createApp({
+      producer,
+      apiToken: config.apiToken,
+      logger,
+      metrics,
+      admin,
+      apiKeys,
+      readiness: () => allReady([() => producer.readiness(), ...(readiness ? [readiness] : [])]),
+    });
+    await registerDashboard(app, { queues: services.queues, notable: services.notable, apiToken: config.apiToken, ...(config.dashboardBasicAuth ? { basicAuth: config.dashboardBasicAuth } : {}) });
+    const address = await app.listen({ port: config.port, host: options.host ?? '0.0.0.0' });
+    const port = (app.server.address() as { port: number }).port;
+    logger.info({ address, accounts: config.accounts.map((a) => a.id) }, 'API listening');
+    const url = `http://127.0.0.1:${port}`;
+    return {
+      app,
+      producer,
+      url,
+      dashboardUrl: `${url}${DASHBOARD_PATH}`,
+      async close() {
+        stopPublishing();
+        opened.stop();
+        await app.close();
+        await producer.dispose();
+        await redis.quit().catch(() => redis.disconnect());
+      },
+    };
+  } catch (error) {
+    registry?.stop();
+    redis.disconnect();
+    throw error;
+  }
 }

@@ -7,6 +7,7 @@ import { createRedis } from '../redis/create-redis.js';
 import { keyNames } from '../queues/names.js';
 import { createReadyIndex } from '../queues/ready-index.js';
 import { syncAutoCloseSchedules } from '../scheduler/sync-schedules.js';
+import { openRegistry } from './open-registry.js';
 
 export interface SchedulerRuntime {
   readiness(): Promise<Readiness>;
@@ -28,8 +29,14 @@ export async function startScheduler(config: Config, logger: Logger): Promise<Sc
   const redis = createRedis(config, 'worker', 'closer-scheduler');
   logConnectionState(redis, logger, 'closer-scheduler');
   const keys = keyNames(config.queuePrefix);
-  const queues = createAccountQueues(config.accounts, redis, keys);
+  const registry = await openRegistry(config, redis, keys, logger, 'info');
+  const queues = createAccountQueues(registry.accounts, redis, keys);
   const index = createReadyIndex(redis, keys);
+  // A managed account made, changed or removed: its schedule follows at once (the periodic sync would in ten minutes).
+  registry.accounts.onChange((accountId) => {
+    const sync = registry.accounts.get(accountId) ? syncAutoCloseSchedules({ queues, jobs: config.jobs, redis, keys, index }, { only: [accountId], removeStale: true }) : queues.forget(accountId);
+    void sync.catch((error: unknown) => logger.warn({ err: error, account: accountId }, 'could not update the auto-close schedule; the next periodic sync retries'));
+  });
   const sync = async (first: boolean) => {
     try {
       // At start-up also: schedulers of accounts that no longer auto-close are removed, and each sweep's account is put in the ready index.
@@ -49,6 +56,7 @@ export async function startScheduler(config: Config, logger: Logger): Promise<Sc
     readiness: () => redisReadiness(redis, { keys }),
     async close() {
       clearInterval(timer);
+      registry.stop();
       await queues.close();
       await redis.quit().catch(() => redis.disconnect());
     },

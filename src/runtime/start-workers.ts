@@ -11,11 +11,14 @@ import { CLOSE_JOB, type CloseJobData } from '../queues/close-job.js';
 import { logConnectionState } from '../redis/connection-log.js';
 import { createRedis, type RedisClient } from '../redis/create-redis.js';
 import { createAccountJobs, type AccountJobs } from '../worker/account-jobs.js';
+import { AccountWaitError } from '../worker/account-wait-error.js';
 import { backoffDelay } from '../worker/backoff.js';
 import type { JobEventListener } from '../worker/job-events.js';
 import { BACKOFF_TYPE } from '../queues/close-job.js';
 import { keepPublished } from '../accounts/account-directory.js';
 import { warnOfLegacyKeys } from '../upgrade/legacy-keys-warning.js';
+import { accountQueueName, keyNames } from '../queues/names.js';
+import { openRegistry } from './open-registry.js';
 import { createSharedServices } from './shared-services.js';
 
 export interface WorkerRuntimeOptions {
@@ -38,6 +41,30 @@ export interface WorkerRuntime {
 
 /** A job stalled this often (its worker died each time) fails rather than looping; closes go to the dead letters. */
 const MAX_STALLED_COUNT = 3;
+/** Accounts whose failed-jobs key is looked at at once, in the sweep over every account. */
+const FAILED_CHECK_CHUNK = 1_000;
+
+/**
+ * The accounts that have failed jobs, found with one ZCARD each (sent a
+ * chunk at a time, so they travel together), before any BullMQ Queue is
+ * made for them: a Queue costs about 13 KB and several listeners on the
+ * connection, which, made for each of 10,000 accounts, cost seconds and
+ * hundreds of MB for nothing.
+ */
+async function withFailedJobs(redis: RedisClient, accountIds: readonly string[], failedKey: (accountId: string) => string): Promise<string[]> {
+  const found: string[] = [];
+  for (let start = 0; start < accountIds.length; start += FAILED_CHECK_CHUNK) {
+    const chunk = accountIds.slice(start, start + FAILED_CHECK_CHUNK);
+    const sizes = await Promise.all(chunk.map((id) => redis.zcard(failedKey(id))));
+    chunk.forEach((id, position) => sizes[position]! > 0 && found.push(id));
+  }
+  return found;
+}
+
+/** A job taken just as its account was removed goes back to wait this long (the removal's purge takes it). */
+const REMOVED_WAIT_MS = 60_000;
+/** How often an unknown account found due makes the process look at the registry before the next poll. */
+const UNKNOWN_SYNC_MS = 250;
 /** Every account's failed jobs are swept into the dead letters this often, besides those that failed lately (every reconcile). */
 const FULL_RECONCILE_EVERY = 20;
 
@@ -52,7 +79,8 @@ export async function startWorkers(config: Config, logger: Logger, options: Work
   logConnectionState(redis, logger, 'closer-worker');
   const { jobs } = config;
   const http = createHttpClient({ timeoutMs: jobs.httpTimeoutMs, maxSockets: jobs.concurrency * 4 });
-  const services = createSharedServices(config, redis, metrics);
+  const registry = await openRegistry(config, redis, keyNames(config.queuePrefix), logger, 'credentials');
+  const services = createSharedServices(config, redis, registry.accounts, metrics);
   const { keys } = services;
   const { index } = services;
   const views = createAccountViews(redis, keys, {
@@ -89,6 +117,25 @@ export async function startWorkers(config: Config, logger: Logger, options: Work
     return found;
   };
 
+  // A managed account changed: its next job runs with what it is now (credentials, rate limit); one removed is let go.
+  registry.accounts.onChange((accountId) => {
+    const retired = accountJobs.get(accountId);
+    accountJobs.delete(accountId);
+    retired?.drain().catch((error: unknown) => logger.warn({ err: error, account: accountId }, 'could not send the batch marks of a changed account'));
+    if (!registry.accounts.get(accountId)) void services.queues.forget(accountId);
+    dispatcher.wake();
+  });
+  /** An account due in the index that this process does not know may have been made a moment ago: look, at most every so often. */
+  let unknownSyncAt = 0;
+  const serves = (accountId: string) => {
+    if (services.queues.get(accountId)) return true;
+    if (Date.now() - unknownSyncAt >= UNKNOWN_SYNC_MS) {
+      unknownSyncAt = Date.now();
+      registry.feed.sync().catch(() => undefined);
+    }
+    return false;
+  };
+
   // The failed path is the fast way to the dead letters; the reconciler is the one that cannot be lost.
   const bury = async (accountId: string, job: Job) => {
     if (job.name !== CLOSE_JOB || !(await job.isFailed())) return;
@@ -101,8 +148,14 @@ export async function startWorkers(config: Config, logger: Logger, options: Work
     keys,
     index,
     views,
-    serves: (accountId) => services.queues.get(accountId) !== undefined,
-    process: (accountId, job, token) => jobsOf(accountId).run(job, token),
+    serves,
+    process: async (accountId, job, token) => {
+      // A change announced a moment ago (new credentials, a new limit) is read before the job runs.
+      await registry.feed.settled();
+      if (!services.queues.get(accountId)) throw new AccountWaitError(REMOVED_WAIT_MS, 'its account was removed');
+      return jobsOf(accountId).run(job, token);
+    },
+    onRegistryChange: () => void registry.feed.sync().catch(() => undefined),
     onFailed: (accountId, job) => {
       bury(accountId, job).catch((error: unknown) => logger.warn({ err: error, jobId: job.id }, 'dead-letter move failed; the reconciler will retry'));
     },
@@ -116,7 +169,7 @@ export async function startWorkers(config: Config, logger: Logger, options: Work
   let rounds = 0;
   const reconcile = async (scope: 'recent' | 'all' = 'recent') => {
     const failedKey = keys.failedAccounts();
-    const recent = scope === 'all' ? services.queues.ids() : await redis.zrange(failedKey, 0, -1);
+    const recent = scope === 'all' ? await withFailedJobs(redis, services.queues.ids(), (id) => `${keys.queuePrefix(id)}:${accountQueueName(id)}:failed`) : await redis.zrange(failedKey, 0, -1);
     let buried = 0;
     for (const accountId of recent) {
       const entry = services.queues.get(accountId);
@@ -134,7 +187,7 @@ export async function startWorkers(config: Config, logger: Logger, options: Work
     return buried;
   };
   const accounts: readonly AccountConfig[] = config.accounts;
-  await warnOfLegacyKeys(redis, accounts.map((account) => account.id), logger);
+  await warnOfLegacyKeys(redis, services.queues.ids(), logger);
   await reconcile('all');
   // Jobs enqueued before this process (or this version, which keeps the ready index) are found now.
   await reconcileReadyIndex({ redis, index, views, accountIds: services.queues.ids() });
@@ -151,7 +204,7 @@ export async function startWorkers(config: Config, logger: Logger, options: Work
   indexTimer.unref();
   const stopPublishing = keepPublished(services.directory, accounts, (error) => logger.debug({ err: error }, 'could not publish the accounts; next round retries'));
 
-  logger.info({ accounts: accounts.length, concurrency: jobs.concurrency, accountConcurrency: jobs.accountConcurrency }, 'workers started');
+  logger.info({ accounts: services.queues.ids().length, managed: registry.feed.records('account').size, concurrency: jobs.concurrency, accountConcurrency: jobs.accountConcurrency }, 'workers started');
   return {
     metrics,
     readiness: () =>
@@ -164,6 +217,7 @@ export async function startWorkers(config: Config, logger: Logger, options: Work
     async close() {
       clearInterval(timer);
       clearInterval(indexTimer);
+      registry.stop();
       stopPublishing();
       await dispatcher.close();
       await Promise.all([...accountJobs.values()].map((account) => account.drain()));

@@ -23,15 +23,21 @@ const CHUNK = 200;
  * the ready index (its first sweep is a delayed job; later ones are found by
  * the dispatcher as it settles the account). With `removeStale`, also removed where
  * it is not set (one read per account to find them: done at start-up, where
- * 10,000 accounts cost a second, not every round).
+ * 10,000 accounts cost a second, not every round). With `only`, just those
+ * accounts (a managed account that changed).
  */
-export async function syncAutoCloseSchedules(deps: ScheduleDeps, { removeStale = false, touch = true } = {}): Promise<{ scheduled: string[]; removed: string[] }> {
+export async function syncAutoCloseSchedules(
+  deps: ScheduleDeps,
+  { removeStale = false, touch = true, only }: { removeStale?: boolean; touch?: boolean; only?: readonly string[] } = {},
+): Promise<{ scheduled: string[]; removed: string[] }> {
   const { queues, jobs, redis, keys, index } = deps;
   const scheduled: string[] = [];
   const removed: string[] = [];
   const stale: string[] = [];
-  for (const id of queues.ids()) {
-    const account = queues.accountOf(id)!;
+  for (const id of only ?? queues.ids()) {
+    const account = queues.accountOf(id);
+    // Gone meanwhile: its removal took its queue, schedule and all.
+    if (!account) continue;
     if (account.autoClose) {
       await queues.get(id)!.queue.upsertJobScheduler(
         SWEEP_SCHEDULER_ID,

@@ -9,10 +9,11 @@ const accounts = [
   chatwootAccount('https://cw.test', { apiAccessToken: 't', accountId: 1 }),
   chatwootAccount('https://cw.test', { inboxIdentifier: 'inbox' }, 'public'),
 ];
+const find = (id: string) => accounts.find((account) => account.id === id);
 
 const paths = (body: unknown): string[] => {
   try {
-    parseListRequest(body, accounts);
+    parseListRequest(body, find);
   } catch (error) {
     if (error instanceof ValidationError) return error.issues.map((issue) => issue.path);
     throw error;
@@ -22,7 +23,7 @@ const paths = (body: unknown): string[] => {
 
 describe('parseListRequest', () => {
   it('resolves the common filters and keeps the native ones', () => {
-    expect(parseListRequest({ account: 'peach', filter: { status: 'all', idleFor: '24h', updatedSince: '2026-11-01T00:00:00Z', escalated: true } }, accounts)).toMatchObject({
+    expect(parseListRequest({ account: 'peach', filter: { status: 'all', idleFor: '24h', updatedSince: '2026-11-01T00:00:00Z', escalated: true } }, find)).toMatchObject({
       account: { id: 'peach' },
       limit: 1_000,
       query: { status: 'all', idleForMs: 86_400_000, updatedSince: '2026-11-01T00:00:00.000Z', native: { escalated: true } },
@@ -30,17 +31,17 @@ describe('parseListRequest', () => {
   });
 
   it('lists open conversations by default, up to 1000', () => {
-    expect(parseListRequest({ account: 'callbell' }, accounts)).toMatchObject({ limit: 1_000, query: { status: 'open', native: {} } });
+    expect(parseListRequest({ account: 'callbell' }, find)).toMatchObject({ limit: 1_000, query: { status: 'open', native: {} } });
   });
 
   it('accepts each provider\'s own filters', () => {
-    expect(parseListRequest({ account: 'callbell', filter: { tags: ['vip'], source: 'whatsapp', teamUuid: 't1', withLastActivity: true } }, accounts).query.native).toEqual({
+    expect(parseListRequest({ account: 'callbell', filter: { tags: ['vip'], source: 'whatsapp', teamUuid: 't1', withLastActivity: true } }, find).query.native).toEqual({
       tags: ['vip'],
       source: 'whatsapp',
       teamUuid: 't1',
       withLastActivity: true,
     });
-    expect(parseListRequest({ account: 'chatwoot', filter: { inboxId: 3, assigneeType: 'unassigned', teamId: 2, labels: ['a'], q: 'refund' } }, accounts).query.native).toEqual({
+    expect(parseListRequest({ account: 'chatwoot', filter: { inboxId: 3, assigneeType: 'unassigned', teamId: 2, labels: ['a'], q: 'refund' } }, find).query.native).toEqual({
       inboxId: 3,
       assigneeType: 'unassigned',
       teamId: 2,
@@ -67,6 +68,6 @@ describe('parseListRequest', () => {
   });
 
   it('names an unknown account', () => {
-    expect(() => parseListRequest({ account: 'nope' }, accounts)).toThrow(UnknownAccountError);
+    expect(() => parseListRequest({ account: 'nope' }, find)).toThrow(UnknownAccountError);
   });
 });

@@ -58,9 +58,10 @@ describe('refKey', () => {
 
 describe('parseCloseRequest', () => {
   const accounts = [peach, callbell];
+  const find = (id: string) => accounts.find((account) => account.id === id);
 
   it('returns the account and the checked refs', () => {
-    expect(parseCloseRequest({ account: 'callbell', conversations: [{ contactUuid: 'a1' }], batchId: 'b-1' }, accounts)).toEqual({
+    expect(parseCloseRequest({ account: 'callbell', conversations: [{ contactUuid: 'a1' }], batchId: 'b-1' }, find)).toEqual({
       account: callbell,
       refs: [{ contactUuid: 'a1' }],
       batchId: 'b-1',
@@ -69,7 +70,7 @@ describe('parseCloseRequest', () => {
 
   it('reports every problem at once', () => {
     try {
-      parseCloseRequest({ account: 'peach', conversations: [{ conversationId: 'x' }, { conversationId: 2 }, {}], batchId: '', color: 'red' }, accounts);
+      parseCloseRequest({ account: 'peach', conversations: [{ conversationId: 'x' }, { conversationId: 2 }, {}], batchId: '', color: 'red' }, find);
       throw new Error('expected a ValidationError');
     } catch (error) {
       expect(error).toBeInstanceOf(ValidationError);
@@ -83,6 +84,6 @@ describe('parseCloseRequest', () => {
   });
 
   it('names an unknown account', () => {
-    expect(() => parseCloseRequest({ account: 'nope', conversations: [] }, accounts)).toThrow(UnknownAccountError);
+    expect(() => parseCloseRequest({ account: 'nope', conversations: [] }, find)).toThrow(UnknownAccountError);
   });
 });
