@@ -1,4 +1,4 @@
-// npm run bench:scale -- [--build <checkout>]... [--section idle|dashboard|fairness]...
+// npm run bench:scale -- [--build <checkout>]... [--section idle|dashboard|fairness|managed]...
 // How one closer worker process (dist/workers/worker.js of each build) scales with its accounts, for one or more
 // builds in one run:
 // 1. Idle footprint at 10, 1,000 and 10,000 Callbell accounts: time to start and to be ready, the Redis connections it
@@ -7,9 +7,13 @@
 //    backlog: how long the small batches take, and what the process closes meanwhile against the backlog alone.
 // 3. Dashboard: the API process with 10,000 accounts, a few with work: how long the page and its refresh take, and what
 //    a refresh costs Redis.
+// 4. Managed accounts (builds that have them): 10,000 Callbell accounts made through the API process's POST /v1/accounts,
+//    what a create costs, then one worker process serving them from Redis alone (no accounts file), measured as in 1.
+//    BENCH_MANAGED_ACCOUNTS=<n> makes n instead (a quick check of the section).
 // Every measurement runs on a throwaway redis-server of its own. Writes dist/bench/scale.json.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -49,10 +53,13 @@ const POLL_MS = 100;
 const WITHIN_S = 5;
 /** The dashboard section: accounts configured, of which a few have work (what the page lists first). */
 const DASHBOARD = { accounts: 10_000, busy: 3, refreshes: 5, token: 'scale-bench-token' };
+/** The managed section: accounts made through the API, and the creates it is sent at a time. */
+const MANAGED = { accounts: Number(process.env.BENCH_MANAGED_ACCOUNTS ?? 10_000), inFlight: 32, rate: '50/s', readyDeadlineMs: 60_000 };
+if (!Number.isSafeInteger(MANAGED.accounts) || MANAGED.accounts < 1) throw new Error(`BENCH_MANAGED_ACCOUNTS: must be a whole number above 0, not ${process.env.BENCH_MANAGED_ACCOUNTS}`);
 
 const { values } = parseArgs({ options: { build: { type: 'string', multiple: true }, section: { type: 'string', multiple: true } } });
-/** --section idle|dashboard|fairness (repeatable): only those; every section by default. */
-const sections = new Set(values.section ?? ['idle', 'dashboard', 'fairness']);
+/** --section idle|dashboard|fairness|managed (repeatable): only those; every section by default. */
+const sections = new Set(values.section ?? ['idle', 'dashboard', 'fairness', 'managed']);
 const here = (file: string) => new URL(file, import.meta.url).pathname;
 // dist/bench/ is two levels below the checkout this bench was built in.
 const builds = (values.build ?? [here('../..')]).map((build) => resolve(build));
@@ -176,6 +183,8 @@ interface WorkerProcess {
   startedMs(): number | undefined;
   /** Its health server, once logged. */
   healthUrl(): string | undefined;
+  /** The managed accounts its "workers started" line counts (builds that have them). */
+  managed(): number | undefined;
   /** Why it died, from the end of its output. */
   reason(): string;
   stop(): Promise<void>;
@@ -187,6 +196,7 @@ function spawnWorker(build: string, env: NodeJS.ProcessEnv): WorkerProcess {
   const stop = track(() => stopChild(child));
   let startedMs: number | undefined;
   let healthUrl: string | undefined;
+  let managed: number | undefined;
   let partial = '';
   let stdoutTail = '';
   let stderrTail = '';
@@ -195,7 +205,11 @@ function spawnWorker(build: string, env: NodeJS.ProcessEnv): WorkerProcess {
     const lines = (partial + chunk.toString()).split('\n');
     partial = lines.pop()!;
     for (const line of lines) {
-      if (startedMs === undefined && line.includes('workers started')) startedMs = performance.now() - spawnedAt;
+      if (startedMs === undefined && line.includes('workers started')) {
+        startedMs = performance.now() - spawnedAt;
+        const count = /"managed":(\d+)/.exec(line)?.[1];
+        if (count !== undefined) managed = Number(count);
+      }
       if (healthUrl === undefined && line.includes('worker health and metrics listening')) healthUrl = /"health":"([^"]+)"/.exec(line)?.[1];
       stdoutTail = `${stdoutTail}\n${line.slice(0, 1_000)}`.slice(-4_000);
     }
@@ -206,7 +220,7 @@ function spawnWorker(build: string, env: NodeJS.ProcessEnv): WorkerProcess {
     const line = lines.find((l) => /^[\w$.]*Error\b|FATAL|"level":(50|60)/.test(l)) ?? lines.at(-1) ?? '';
     return line.trim().slice(0, 300);
   };
-  return { child, spawnedAt, startedMs: () => startedMs, healthUrl: () => healthUrl, reason, stop };
+  return { child, spawnedAt, startedMs: () => startedMs, healthUrl: () => healthUrl, managed: () => managed, reason, stop };
 }
 
 const alive = (child: ChildProcess) => child.exitCode === null && child.signalCode === null;
@@ -267,36 +281,54 @@ interface IdleRow {
   notes: string[];
 }
 
+const idleRow = (build: string, accounts: number): IdleRow => ({
+  build,
+  accounts,
+  startedMs: null,
+  readyzMs: null,
+  connections: null,
+  connectionsByName: {},
+  commandsPerSecond: null,
+  commandsByName: {},
+  workerCpuPercent: null,
+  redisCpuPercent: null,
+  othersCpuPercent: null,
+  rssMb: null,
+  notes: [],
+});
+
 async function idleRun(build: string, label: string, accounts: number, callbellUrl: string): Promise<IdleRow> {
-  const row: IdleRow = {
-    build: label,
-    accounts,
-    startedMs: null,
-    readyzMs: null,
-    connections: null,
-    connectionsByName: {},
-    commandsPerSecond: null,
-    commandsByName: {},
-    workerCpuPercent: null,
-    redisCpuPercent: null,
-    othersCpuPercent: null,
-    rssMb: null,
-    notes: [],
-  };
+  const row = idleRow(label, accounts);
   const file = join(tmpdir(), `closer-scale-accounts-${process.pid}-${accounts}.json`);
   const ids = Array.from({ length: accounts }, (_, i) => `cb-${String(i + 1).padStart(5, '0')}`);
   writeFileSync(file, JSON.stringify({ accounts: ids.map((id) => ({ id, provider: 'callbell', apiToken: 't', baseUrl: callbellUrl, rateLimit: '50/s' })) }));
   let redis: BenchRedis | undefined;
-  let worker: WorkerProcess | undefined;
   try {
     redis = await startBenchRedis();
-    worker = spawnWorker(build, { PATH: process.env.PATH, REDIS_URL: redis.url, CLOSER_ACCOUNTS_FILE: file, CLOSER_HEALTH_PORT: '0', LOG_LEVEL: 'info' });
+    await idleMeasure(build, row, redis, { PATH: process.env.PATH, REDIS_URL: redis.url, CLOSER_ACCOUNTS_FILE: file, CLOSER_HEALTH_PORT: '0', LOG_LEVEL: 'info' });
+  } catch (error) {
+    row.notes.push(`stopped early: ${errorText(error)}`);
+  } finally {
+    await redis?.stop();
+    rmSync(file, { force: true });
+  }
+  return row;
+}
+
+/**
+ * One worker process of `build` on `redis`, started with `env`, from spawn through its idle window into `row`; stopped
+ * before it returns or throws, and answered for what its log told. The caller's Redis outlives it: the managed section
+ * has filled it through the API first.
+ */
+async function idleMeasure(build: string, row: IdleRow, redis: BenchRedis, env: NodeJS.ProcessEnv): Promise<WorkerProcess> {
+  const worker = spawnWorker(build, env);
+  try {
     const ready = await waitReady(worker);
     row.startedMs = ready.startedMs;
     row.readyzMs = ready.readyzMs;
     if (ready.problem) row.notes.push(ready.problem);
     // Measured whenever its workers started, ready or not; a process that never got that far has no idle to measure.
-    if (ready.startedMs === null || !alive(worker.child)) return row;
+    if (ready.startedMs === null || !alive(worker.child)) return worker;
     const pid = worker.child.pid!;
     // Between the two readings the bench sends Redis exactly one command: the first reading's INFO (Redis counts a command
     // once it has run, so each INFO's answer leaves itself out).
@@ -310,7 +342,7 @@ async function idleRun(build: string, label: string, accounts: number, callbellU
     row.othersCpuPercent = others.stop();
     if (!alive(worker.child)) {
       row.notes.push(`${exitOf(worker.child)} while idle: ${worker.reason()}`);
-      return row;
+      return worker;
     }
     row.workerCpuPercent = ((cpuMs(pid, readText) - cpuBefore) / 10) / seconds;
     row.rssMb = rssBytes(pid, readText) / 2 ** 20;
@@ -326,14 +358,10 @@ async function idleRun(build: string, label: string, accounts: number, callbellU
     const seen = await clients(redis.admin);
     row.connections = seen.total;
     row.connectionsByName = seen.byName;
-  } catch (error) {
-    row.notes.push(`stopped early: ${errorText(error)}`);
+    return worker;
   } finally {
-    await worker?.stop();
-    await redis?.stop();
-    rmSync(file, { force: true });
+    await worker.stop();
   }
-  return row;
 }
 
 // ---- 2. fairness -----------------------------------------------------------------------------------------------------
@@ -547,6 +575,8 @@ interface DashboardRow {
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+/** Nearest-rank percentile of sorted values. */
+const percentile = (sorted: number[], p: number) => sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)]!;
 
 /** The API process of `build` with DASHBOARD.accounts accounts, DASHBOARD.busy of them with a job: what opening the dashboard costs. */
 async function dashboardRun(build: string, label: string, callbellUrl: string): Promise<DashboardRow> {
@@ -619,12 +649,155 @@ async function dashboardRun(build: string, label: string, callbellUrl: string): 
   return row;
 }
 
+// ---- 4. managed accounts --------------------------------------------------------------------------------------------
+interface ManagedRow {
+  build: string;
+  /** Creates sent, and those answered 201. */
+  requested: number;
+  created: number;
+  /** From the first create sent to the last answer read. */
+  totalSeconds: number | null;
+  createsPerSecond: number | null;
+  /** A create from sending it to its whole answer read, 201s only. */
+  p50Ms: number | null;
+  p99Ms: number | null;
+  /** Everything Redis ran while the creates went on (the API's own background work too), the bench's INFO taken out, per create sent. */
+  commandsPerCreate: number | null;
+  apiRssMb: number | null;
+  notes: string[];
+}
+
+/**
+ * A fresh Redis, the API process of `build` alone: MANAGED.accounts Callbell accounts made with POST /v1/accounts,
+ * MANAGED.inFlight at a time; then, the API stopped, one worker process with no accounts file on that Redis, measured
+ * as an idle row (none when the build has no managed accounts or no create got through).
+ */
+async function managedRun(build: string, label: string, callbellUrl: string): Promise<{ create: ManagedRow; worker?: IdleRow }> {
+  const row: ManagedRow = { build: label, requested: MANAGED.accounts, created: 0, totalSeconds: null, createsPerSecond: null, p50Ms: null, p99Ms: null, commandsPerCreate: null, apiRssMb: null, notes: [] };
+  if (!existsSync(join(build, 'dist/src/accounts/account-admin.js'))) {
+    row.notes.push('no managed accounts in this build');
+    return { create: row };
+  }
+  // The worker opens what the API sealed: both get the same key.
+  const secretKey = randomBytes(32).toString('base64');
+  let redis: BenchRedis | undefined;
+  let worker: IdleRow | undefined;
+  try {
+    redis = await startBenchRedis();
+    try {
+      await createThroughApi(build, row, redis, secretKey, callbellUrl);
+    } catch (error) {
+      row.notes.push(`stopped early: ${errorText(error)}`);
+    }
+    if (row.created === 0) return { create: row };
+    worker = idleRow(label, row.created);
+    try {
+      const live = await idleMeasure(build, worker, redis, { PATH: process.env.PATH, REDIS_URL: redis.url, CLOSER_SECRET_KEY: secretKey, CLOSER_HEALTH_PORT: '0', LOG_LEVEL: 'info' });
+      // Counted when its workers started: fewer means it began serving before it had read every account from Redis.
+      const managed = live.managed();
+      if (worker.startedMs !== null && managed !== row.created) worker.notes.push(`its "workers started" line counts ${managed === undefined ? 'no' : fmt(managed)} managed accounts`);
+    } catch (error) {
+      worker.notes.push(`stopped early: ${errorText(error)}`);
+    }
+  } catch (error) {
+    row.notes.push(`stopped early: ${errorText(error)}`);
+  } finally {
+    await redis?.stop();
+  }
+  return { create: row, ...(worker ? { worker } : {}) };
+}
+
+/** The API process of `build` on `redis`, from spawn until it has exited again; what the creates cost goes into `row`. */
+async function createThroughApi(build: string, row: ManagedRow, redis: BenchRedis, secretKey: string, callbellUrl: string): Promise<void> {
+  const token = randomBytes(24).toString('base64url');
+  let stopApi: (() => Promise<void>) | undefined;
+  try {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const spawnedAt = performance.now();
+    const child = spawn(process.execPath, [join(build, 'dist/workers/api.js')], {
+      env: { PATH: process.env.PATH, REDIS_URL: redis.url, CLOSER_API_TOKEN: token, CLOSER_SECRET_KEY: secretKey, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    stopApi = track(() => stopChild(child));
+    // Read to the end (a full pipe would stall the API); its last words say why it died or what it warned of.
+    let output = '';
+    const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4_000));
+    child.stdout!.on('data', keep);
+    child.stderr!.on('data', keep);
+    const lastWords = () => output.trim().split('\n').at(-1)?.slice(0, 300) ?? '';
+    for (;;) {
+      const ok = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(5_000) }).then(
+        async (response) => (await response.arrayBuffer(), response.status === 200),
+        () => false,
+      );
+      if (ok) break;
+      if (!alive(child)) throw new Error(`the API ${exitOf(child)}: ${lastWords()}`);
+      if (performance.now() - spawnedAt > MANAGED.readyDeadlineMs) throw new Error(`the API not ready within ${MANAGED.readyDeadlineMs / 1000} s`);
+      await sleep(50);
+    }
+
+    const ids = Array.from({ length: MANAGED.accounts }, (_, i) => `m-${String(i + 1).padStart(5, '0')}`);
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const latencies: number[] = [];
+    /** Answers other than 201 by status ("failed" for no answer), and the first body or error of each. */
+    const others = new Map<string, { count: number; first: string }>();
+    const other = (status: string, text: string) => {
+      const seen = others.get(status);
+      if (seen) seen.count += 1;
+      else others.set(status, { count: 1, first: text.replace(/\s+/g, ' ').slice(0, 200) });
+    };
+    let next = 0;
+    const before = await redisReading(redis.admin);
+    const from = performance.now();
+    await Promise.all(
+      Array.from({ length: Math.min(MANAGED.inFlight, ids.length) }, async () => {
+        while (next < ids.length) {
+          const id = ids[next++]!;
+          const body = JSON.stringify({ id, provider: 'callbell', apiToken: `token-${id}-0123456789`, baseUrl: callbellUrl, rateLimit: MANAGED.rate });
+          const sentAt = performance.now();
+          try {
+            const response = await fetch(`${url}/v1/accounts`, { method: 'POST', headers, body, signal: AbortSignal.timeout(60_000) });
+            const text = await response.text();
+            if (response.status === 201) {
+              latencies.push(performance.now() - sentAt);
+              row.created += 1;
+            } else other(String(response.status), text);
+          } catch (error) {
+            other('failed', errorText(error));
+          }
+        }
+      }),
+    );
+    row.totalSeconds = (performance.now() - from) / 1000;
+    const after = await redisReading(redis.admin);
+    // Everything Redis ran between the two readings, but the first reading's INFO.
+    row.commandsPerCreate = (Object.entries(after.calls).reduce((sum, [name, calls]) => sum + calls - (before.calls[name] ?? 0), 0) - 1) / ids.length;
+    row.createsPerSecond = row.created / row.totalSeconds;
+    latencies.sort((a, b) => a - b);
+    if (latencies.length > 0) {
+      row.p50Ms = percentile(latencies, 0.5);
+      row.p99Ms = percentile(latencies, 0.99);
+    }
+    for (const [status, { count, first }] of others) row.notes.push(`${fmt(count)} ${status === 'failed' ? 'got no answer' : `answered ${status}`}, first: ${first}`);
+    if (!alive(child)) throw new Error(`the API ${exitOf(child)} during the creates: ${lastWords()}`);
+    row.apiRssMb = rssBytes(child.pid!, readText) / 2 ** 20;
+    await stopApi();
+    // stopChild sends SIGKILL after 10 s: an API that needed it did not shut down on its own.
+    if (child.signalCode === 'SIGKILL') row.notes.push('the API did not exit within 10 s of SIGTERM (killed)');
+  } finally {
+    await stopApi?.();
+  }
+}
+
 // ---- run ------------------------------------------------------------------------------------------------------------
 // Builds are told apart by their place on the command line, so one build given twice is an A/A check.
 const labels = builds.map((build, index) => `${String.fromCharCode(65 + index)}: ${build} (${commitOf(build)})`);
 const idle: IdleRow[] = [];
 const fairness: FairnessRow[] = [];
 const dashboard: DashboardRow[] = [];
+const managed: ManagedRow[] = [];
+const managedWorker: IdleRow[] = [];
 try {
   const callbell = await CallbellSimulator.start({ credentials: 't' });
   track(() => callbell.close());
@@ -644,6 +817,18 @@ try {
       dashboard.push(row);
       console.log(`dashboard, ${labels[index]}: page ${fmt(row.pageMs)} ms, queues ${fmt(row.firstQueuesMs)} ms first, ${fmt(row.queuesMs)} ms after, ${fmt(row.commandsPerRefresh)} commands a refresh${row.notes.length ? ` (${row.notes.join('; ')})` : ''}`);
     }
+    for (const index of sections.has('managed') ? builds.keys() : []) {
+      const { create, worker } = await managedRun(builds[index]!, labels[index]!, callbell.url);
+      managed.push(create);
+      console.log(
+        `managed, ${labels[index]}: ${fmt(create.created)} of ${fmt(create.requested)} created in ${fmt(create.totalSeconds, 1)} s (${fmt(create.createsPerSecond)}/s, p50 ${fmt(create.p50Ms, 1)} ms, p99 ${fmt(create.p99Ms, 1)} ms), ${fmt(create.commandsPerCreate, 1)} Redis commands a create${create.notes.length ? ` (${create.notes.join('; ')})` : ''}`,
+      );
+      if (!worker) continue;
+      managedWorker.push(worker);
+      console.log(
+        `managed, ${labels[index]}, worker: started ${fmt(worker.startedMs)} ms, /readyz ${fmt(worker.readyzMs)} ms, ${fmt(worker.connections)} connections, ${fmt(worker.commandsPerSecond, 1)} commands/s, RSS ${fmt(worker.rssMb)} MB${worker.notes.length ? ` (${worker.notes.join('; ')})` : ''}`,
+      );
+    }
   } finally {
     await callbell.close();
   }
@@ -658,8 +843,6 @@ try {
 }
 
 // ---- report ---------------------------------------------------------------------------------------------------------
-/** Nearest-rank percentile of sorted values. */
-const percentile = (sorted: number[], p: number) => sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)]!;
 const byCount = (counts: Record<string, number>, digits = 0, top = Infinity) =>
   Object.entries(counts)
     .sort(([, a], [, b]) => b - a)
@@ -674,6 +857,27 @@ function smallSummary(row: FairnessRow) {
   return { p50: pick(0.5), p99: pick(0.99), max: all.length === 0 ? null : all.at(-1)!, withinLimit: done.filter((s) => s <= WITHIN_S).length, done: done.length, batches: row.smallSeconds.length };
 }
 const secondsText = (value: number | null) => (value === Infinity ? `> ${SMALL_DEADLINE_MS / 1000}` : fmt(value, 2));
+const idleTable = (rows: IdleRow[]) => [
+  '| build | accounts | started ms | /readyz ms | Redis connections | by name | Redis commands/s idle | top commands/s | worker CPU % | Redis CPU % | others\' CPU % | worker RSS MB | notes |',
+  '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ...rows.map((r) =>
+    [
+      r.build,
+      fmt(r.accounts),
+      fmt(r.startedMs),
+      fmt(r.readyzMs),
+      fmt(r.connections),
+      byCount(r.connectionsByName),
+      fmt(r.commandsPerSecond, 1),
+      byCount(r.commandsByName, 1, 4),
+      fmt(r.workerCpuPercent, 1),
+      fmt(r.redisCpuPercent, 1),
+      fmt(r.othersCpuPercent, 1),
+      fmt(r.rssMb),
+      r.notes.join('; ').replace(/\|/g, '\\|') || '–',
+    ].join(' | '),
+  ).map((line) => `| ${line} |`),
+];
 
 const redisVersion = /v=(\S+)/.exec(execFileSync('redis-server', ['--version'], { encoding: 'utf8' }))?.[1];
 const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, Node ${process.version}, Redis ${redisVersion}; cpu loop ${Math.round(loopMs)} ms`;
@@ -695,25 +899,7 @@ const report = [
   '(all of it but the worker, its redis-server, the simulators and the bench), % of one core: another load on a shared VM shows here',
   '(a few % either way, below zero too, is the kernel\'s accounting).',
   '',
-  '| build | accounts | started ms | /readyz ms | Redis connections | by name | Redis commands/s idle | top commands/s | worker CPU % | Redis CPU % | others\' CPU % | worker RSS MB | notes |',
-  '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
-  ...idle.map((r) =>
-    [
-      r.build,
-      fmt(r.accounts),
-      fmt(r.startedMs),
-      fmt(r.readyzMs),
-      fmt(r.connections),
-      byCount(r.connectionsByName),
-      fmt(r.commandsPerSecond, 1),
-      byCount(r.commandsByName, 1, 4),
-      fmt(r.workerCpuPercent, 1),
-      fmt(r.redisCpuPercent, 1),
-      fmt(r.othersCpuPercent, 1),
-      fmt(r.rssMb),
-      r.notes.join('; ').replace(/\|/g, '\\|') || '–',
-    ].join(' | '),
-  ).map((line) => `| ${line} |`),
+  ...idleTable(idle),
   '',
   `### Fairness: ${fmt(SMALL.accounts)} small accounts (${SMALL.rate}) get ${SMALL.closes} closes each while \`${BACKLOG.id}\` (${BACKLOG.rate}) works through ${fmt(BACKLOG.closes)}`,
   '',
@@ -755,9 +941,27 @@ const report = [
     (r) =>
       `| ${[r.build, fmt(r.readyMs), fmt(r.pageMs), fmt(r.firstQueuesMs), fmt(r.queuesMs), fmt(r.queuesListed), fmt(r.commandsPerRefresh), fmt(r.apiRssMb), r.notes.join('; ').replace(/\|/g, '\\|') || '–'].join(' | ')} |`,
   ),
+  '',
+  `### Managed accounts: ${fmt(MANAGED.accounts)} created through the API, then one worker process serving them`,
+  '',
+  `A fresh redis-server per build, the API process of the build alone (CLOSER_SECRET_KEY set, no accounts file): ${fmt(MANAGED.accounts)} Callbell accounts`,
+  `(${MANAGED.rate}) made with POST /v1/accounts, ${MANAGED.inFlight} requests in flight on kept-alive connections. Total: from the first create sent to the last`,
+  'answer; a create\'s latency: from sending it to its whole answer read (201s only). Redis commands per create: everything Redis ran while the',
+  'creates went on (the API\'s background work too; INFO commandstats, the bench\'s INFO taken out), divided by the creates sent. API RSS: after',
+  'the last create. Then the API is stopped and one worker process of the build starts on that Redis with the same key and no accounts file, so',
+  'it serves the managed accounts alone; it is measured as in the idle table above.',
+  '',
+  '| build | accounts | total s | creates/s | p50 ms | p99 ms | Redis commands per create | API RSS MB | notes |',
+  '|---|---|---|---|---|---|---|---|---|',
+  ...managed.map(
+    (r) =>
+      `| ${[r.build, fmt(r.created), fmt(r.totalSeconds, 1), fmt(r.createsPerSecond), fmt(r.p50Ms, 1), fmt(r.p99Ms, 1), fmt(r.commandsPerCreate, 1), fmt(r.apiRssMb), r.notes.join('; ').replace(/\|/g, '\\|') || '–'].join(' | ')} |`,
+  ),
+  '',
+  ...idleTable(managedWorker),
 ].join('\n');
 console.log(`\n${report}`);
-writeFileSync(here('./scale.json'), `${JSON.stringify({ date: new Date().toISOString(), machine, cpuLoopMs: loopMs, builds: labels, idle, fairness: fairnessSummaries, dashboard, report }, null, 2)}\n`);
+writeFileSync(here('./scale.json'), `${JSON.stringify({ date: new Date().toISOString(), machine, cpuLoopMs: loopMs, builds: labels, idle, fairness: fairnessSummaries, dashboard, managed, managedWorker, report }, null, 2)}\n`);
 if (fairness.some((row) => row.failed)) {
   console.error('\nfairness failed for at least one build (see the table)');
   process.exitCode = 1;
