@@ -175,6 +175,8 @@ export function createApp(options: AppOptions): FastifyInstance {
 
     v1.get<{ Params: { batchId: string } }>('/batches/:batchId', read, async (request) => producer.batch(request.params.batchId, request.access));
 
+    v1.post<{ Params: { batchId: string } }>('/batches/:batchId/cancel', close, async (request) => producer.cancelBatch(request.params.batchId, request.access));
+
     v1.get<{ Querystring: Record<string, unknown> }>('/dead-letters', read, async (request) => {
       const issues: ValidationIssue[] = [];
       const { account, limit, offset } = request.query;

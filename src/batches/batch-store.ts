@@ -25,6 +25,10 @@ export interface BatchReport {
   duplicates: number;
   /** Of the completed: closes an auto-close sweep skipped because the conversation became active again. */
   skipped: number;
+  /** Jobs a cancel removed before they ran. */
+  cancelled: number;
+  /** When a cancel was asked for; null if never. */
+  cancelledAt: string | null;
   createdAt: string;
   /** When the last of its jobs ended, once the batch is done; null before. */
   finishedAt: string | null;
@@ -63,6 +67,13 @@ export interface BatchStore {
   unmarkDead(account: string, batchId: string, jobId: string): Promise<void>;
   /** The batch, found through its owner; undefined when no job of it exists (or ever did, within retention). */
   get(batchId: string): Promise<BatchReport | undefined>;
+  /** Records that the batch is cancelled (from now on it takes no new job). */
+  cancelling(account: string, batchId: string): Promise<void>;
+  isCancelled(account: string, batchId: string): Promise<boolean>;
+  /** Its job ids that are neither completed, dead-lettered nor cancelled. */
+  unsettled(account: string, batchId: string): Promise<string[]>;
+  /** Jobs a cancel removed; one already completed or dead-lettered is not counted again. */
+  markCancelled(account: string, batchId: string, jobIds: readonly string[]): Promise<void>;
 }
 
 /**
@@ -93,14 +104,18 @@ return accepted
 const CHUNK = 1_000;
 
 /**
- * Marks jobs completed (and skipped) or dead, and refreshes every key of the
- * batch's expiry, in one round trip. KEYS: batch, jobs, completed, dead,
- * duplicates, skipped. ARGV[1] ttl s, ARGV[2] 'completed' | 'skipped' |
- * 'dead', ARGV[3] when (ms since the epoch), ARGV[4...] job ids (at most CHUNK).
+ * Marks jobs completed (and skipped), dead or cancelled, and refreshes every
+ * key of the batch's expiry, in one round trip. KEYS: as allKeys(). ARGV[1]
+ * ttl s, ARGV[2] 'completed' | 'skipped' | 'dead' | 'cancelled', ARGV[3] when
+ * (ms since the epoch), ARGV[4...] job ids (at most CHUNK).
  */
 const MARK_SCRIPT = `
 if ARGV[2] == 'dead' then
   redis.call('SADD', KEYS[4], unpack(ARGV, 4))
+elseif ARGV[2] == 'cancelled' then
+  for i = 4, #ARGV do
+    if redis.call('SISMEMBER', KEYS[3], ARGV[i]) == 0 and redis.call('SISMEMBER', KEYS[4], ARGV[i]) == 0 then redis.call('SADD', KEYS[7], ARGV[i]) end
+  end
 else
   redis.call('SADD', KEYS[3], unpack(ARGV, 4))
   redis.call('SREM', KEYS[4], unpack(ARGV, 4))
@@ -117,12 +132,12 @@ return 1
  * then. KEYS as allKeys().
  */
 const READ_SCRIPT = `
-local meta = redis.call('HMGET', KEYS[1], 'account', 'createdAt', 'lastEndAt')
+local meta = redis.call('HMGET', KEYS[1], 'account', 'createdAt', 'lastEndAt', 'cancelledAt')
 return {
-  meta[1], meta[2], meta[3],
+  meta[1], meta[2], meta[3], meta[4],
   redis.call('SCARD', KEYS[2]), redis.call('SCARD', KEYS[3]), redis.call('SCARD', KEYS[4]),
   redis.call('SINTERCARD', 2, KEYS[4], KEYS[3]),
-  redis.call('SCARD', KEYS[5]), redis.call('SCARD', KEYS[6])
+  redis.call('SCARD', KEYS[5]), redis.call('SCARD', KEYS[6]), redis.call('SCARD', KEYS[7])
 }
 `;
 
@@ -134,9 +149,9 @@ type RegisterScript = { closerRegisterBatchJobs(...args: (string | number)[]): C
 
 export function createBatchStore(connection: RedisClient, keys: KeyNames): BatchStore {
   const redis = connection as RedisClient & BatchScripts;
-  if (!('closerMarkBatch' in connection)) connection.defineCommand('closerMarkBatch', { numberOfKeys: 6, lua: MARK_SCRIPT });
-  if (!('closerReadBatch' in connection)) connection.defineCommand('closerReadBatch', { numberOfKeys: 6, lua: READ_SCRIPT });
-  if (!('closerRegisterBatchJobs' in connection)) connection.defineCommand('closerRegisterBatchJobs', { numberOfKeys: 6, lua: REGISTER_SCRIPT });
+  if (!('closerMarkBatch' in connection)) connection.defineCommand('closerMarkBatch', { numberOfKeys: 7, lua: MARK_SCRIPT });
+  if (!('closerReadBatch' in connection)) connection.defineCommand('closerReadBatch', { numberOfKeys: 7, lua: READ_SCRIPT });
+  if (!('closerRegisterBatchJobs' in connection)) connection.defineCommand('closerRegisterBatchJobs', { numberOfKeys: 7, lua: REGISTER_SCRIPT });
   const allKeys = (account: string, batchId: string) => [
     keys.batch(account, batchId),
     keys.batchJobs(account, batchId),
@@ -144,8 +159,9 @@ export function createBatchStore(connection: RedisClient, keys: KeyNames): Batch
     keys.batchDead(account, batchId),
     keys.batchDuplicates(account, batchId),
     keys.batchSkipped(account, batchId),
+    keys.batchCancelled(account, batchId),
   ];
-  async function mark(account: string, batchId: string, jobIds: readonly string[], how: 'completed' | 'skipped' | 'dead'): Promise<void> {
+  async function mark(account: string, batchId: string, jobIds: readonly string[], how: 'completed' | 'skipped' | 'dead' | 'cancelled'): Promise<void> {
     const marked: Promise<number>[] = [];
     // Every chunk is sent before the first answer is awaited, so all of them reach Redis in this order at once.
     for (let start = 0; start < jobIds.length; start += CHUNK) {
@@ -179,10 +195,17 @@ export function createBatchStore(connection: RedisClient, keys: KeyNames): Batch
     async unmarkDead(account, batchId, jobId) {
       await redis.srem(keys.batchDead(account, batchId), jobId);
     },
+    async cancelling(account, batchId) {
+      await redis.hsetnx(keys.batch(account, batchId), 'cancelledAt', Date.now());
+    },
+    isCancelled: async (account, batchId) => (await redis.hexists(keys.batch(account, batchId), 'cancelledAt')) === 1,
+    unsettled: (account, batchId) => redis.sdiff(keys.batchJobs(account, batchId), keys.batchCompleted(account, batchId), keys.batchDead(account, batchId), keys.batchCancelled(account, batchId)),
+    markCancelled: async (account, batchId, jobIds) => (jobIds.length > 0 ? mark(account, batchId, jobIds, 'cancelled') : undefined),
     async get(batchId) {
       const owner = await redis.get(keys.batchOwner(batchId));
       if (!owner) return undefined;
-      const [account, createdAt, lastEndAt, total, completed, dead, deadAndCompleted, duplicates, skipped] = (await redis.closerReadBatch(...allKeys(owner, batchId))) as [
+      const [account, createdAt, lastEndAt, cancelledAt, total, completed, dead, deadAndCompleted, duplicates, skipped, cancelled] = (await redis.closerReadBatch(...allKeys(owner, batchId))) as [
+        string | null,
         string | null,
         string | null,
         string | null,
@@ -190,7 +213,7 @@ export function createBatchStore(connection: RedisClient, keys: KeyNames): Batch
       ];
       if (!account) return undefined;
       const deadLettered = dead! - deadAndCompleted!;
-      const pending = Math.max(0, total! - completed! - deadLettered);
+      const pending = Math.max(0, total! - completed! - deadLettered - cancelled!);
       const done = pending === 0;
       return {
         batchId,
@@ -202,6 +225,8 @@ export function createBatchStore(connection: RedisClient, keys: KeyNames): Batch
         done,
         duplicates: duplicates!,
         skipped: skipped!,
+        cancelled: cancelled!,
+        cancelledAt: cancelledAt ? new Date(Number(cancelledAt)).toISOString() : null,
         createdAt: createdAt ?? '',
         finishedAt: done && lastEndAt ? new Date(Number(lastEndAt)).toISOString() : null,
       };

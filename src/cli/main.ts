@@ -175,12 +175,18 @@ program
   .option('-f, --file <path>', 'file with refs')
   .option('-b, --batch <id>', 'batch id (resending the same batch is idempotent)')
   .option('-w, --wait', 'follow the batch with a progress bar until it is done')
+  .option('-p, --priority <priority>', 'high: ahead of the account\'s backlog (within its rate limit); normal (default)')
   .option('--json', 'print JSON')
   .argument('[refs...]', 'refs as JSON, e.g. \'{"conversationId": 42}\'')
-  .action(async (refs: string[], options: { account: string; file?: string; batch?: string; wait?: boolean; json?: boolean }) => {
+  .action(async (refs: string[], options: { account: string; file?: string; batch?: string; wait?: boolean; priority?: string; json?: boolean }) => {
     const conversations = readRefs(refs, options.file);
     await withProducer(async (producer) => {
-      const result = await producer.close({ account: options.account, conversations, ...(options.batch ? { batchId: options.batch } : {}) });
+      const result = await producer.close({
+        account: options.account,
+        conversations,
+        ...(options.batch ? { batchId: options.batch } : {}),
+        ...(options.priority ? { priority: options.priority } : {}),
+      });
       if (!options.wait) {
         print(result, Boolean(options.json), () => `batch ${result.batchId}: ${result.accepted} enqueued, ${result.duplicates} duplicate(s) of ${result.total}`);
         return;
@@ -222,18 +228,27 @@ program
 
 program
   .command('batch')
-  .description('progress of a batch')
+  .description('progress of a batch; `batch cancel <id>` cancels its closes that have not started')
   .argument('<batchId>')
+  .argument('[id]', 'with "cancel": the batch to cancel')
   .option('--watch', 'follow it with a progress bar until it is done')
   .option('--json', 'print JSON (with --watch: once done)')
-  .action(async (batchId: string, options: { watch?: boolean; json?: boolean }) => {
+  .action(async (batchId: string, cancelId: string | undefined, options: { watch?: boolean; json?: boolean }) => {
+    if (cancelId !== undefined && batchId !== 'cancel') throw new Error(`unexpected argument "${cancelId}": use closer batch <id>, or closer batch cancel <id>`);
+    const cancelling = cancelId !== undefined;
     const report = await withProducer((producer) =>
-      !options.watch ? producer.batch(batchId) : options.json ? waitForBatch(producer, batchId) : watchBatch(producer, batchId, { out: process.stdout }),
+      cancelling
+        ? producer.cancelBatch(cancelId)
+        : !options.watch
+          ? producer.batch(batchId)
+          : options.json
+            ? waitForBatch(producer, batchId)
+            : watchBatch(producer, batchId, { out: process.stdout }),
     );
     if (options.watch) exitForBatch(report);
     if (options.watch && !options.json) return;
     print(report, Boolean(options.json), () =>
-      table([report as unknown as Record<string, unknown>], ['batchId', 'account', 'total', 'completed', 'deadLettered', 'pending', 'done', 'duplicates', 'skipped']),
+      table([report as unknown as Record<string, unknown>], ['batchId', 'account', 'total', 'completed', 'deadLettered', 'cancelled', 'pending', 'done', 'duplicates', 'skipped']),
     );
   });
 

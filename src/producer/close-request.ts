@@ -6,10 +6,15 @@ import { UnknownAccountError, ValidationError, type ValidationIssue } from './pr
 export const MAX_REFS_PER_REQUEST = 10_000;
 const BATCH_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
+export const PRIORITIES = ['high', 'normal'] as const;
+export type Priority = (typeof PRIORITIES)[number];
+
 export interface CloseRequest {
   account: AccountInfo;
   refs: ConversationRef[];
   batchId?: string;
+  /** `high`: ahead of the account's normal backlog (still within its rate limit). */
+  priority: Priority;
 }
 
 /**
@@ -23,13 +28,14 @@ export function parseCloseRequest(body: unknown, findAccount: (accountId: string
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new ValidationError([{ index: null, path: '', message: 'must be a JSON object with "account" and "conversations"' }]);
   }
-  const { account: accountId, conversations, batchId, ...unknown } = body as Record<string, unknown>;
+  const { account: accountId, conversations, batchId, priority = 'normal', ...unknown } = body as Record<string, unknown>;
   for (const key of Object.keys(unknown)) issues.push({ index: null, path: key, message: 'is not a known field' });
 
   if (typeof accountId !== 'string' || accountId === '') issues.push({ index: null, path: 'account', message: 'is required: an account id' });
   if (batchId !== undefined && (typeof batchId !== 'string' || !BATCH_ID.test(batchId))) {
     issues.push({ index: null, path: 'batchId', message: 'must be 1-64 characters of letters, digits, "-" or "_"' });
   }
+  if (!(PRIORITIES as readonly unknown[]).includes(priority)) issues.push({ index: null, path: 'priority', message: `must be one of ${PRIORITIES.join(', ')}` });
   const account = typeof accountId === 'string' ? findAccount(accountId) : undefined;
   if (typeof accountId === 'string' && accountId !== '' && !account) throw new UnknownAccountError(accountId);
 
@@ -52,5 +58,5 @@ export function parseCloseRequest(body: unknown, findAccount: (accountId: string
   }
 
   if (issues.length > 0 || !account) throw new ValidationError(issues);
-  return { account, refs, ...(typeof batchId === 'string' ? { batchId } : {}) };
+  return { account, refs, priority: priority as Priority, ...(typeof batchId === 'string' ? { batchId } : {}) };
 }

@@ -9,7 +9,7 @@ import { refKey } from '../refs/ref-key.js';
 import { certainlyNotRun, isConnectionLost, isNoScript, isOutOfMemory } from '../redis/redis-errors.js';
 import type { ReadyIndex } from '../queues/ready-index.js';
 import { createEnqueuePacer, type EnqueuePacer } from './enqueue-pacer.js';
-import { BatchConflictError, EnqueueIncompleteError, NotReplicatedError, RedisOutOfMemoryError, RedisUnavailableError } from './producer-errors.js';
+import { BatchCancelledError, BatchConflictError, EnqueueIncompleteError, NotReplicatedError, RedisOutOfMemoryError, RedisUnavailableError } from './producer-errors.js';
 
 export interface CloseAccepted {
   batchId: string;
@@ -112,6 +112,21 @@ async function withinDeadline<T>(work: Promise<T>, ms: number): Promise<T | 'lat
 }
 
 /**
+ * A high-priority close of a ref whose close is already waiting (another
+ * batch's, deduplicated) brings that close to the front instead: the person
+ * who asked for it now should not wait behind the backlog it sits in.
+ * Best effort: a close that started meanwhile, or moved, stays where it is.
+ */
+async function promoteDuplicates(entry: AccountQueue, planned: readonly Planned[]): Promise<void> {
+  for (const { refKey: key, jobId } of planned) {
+    const pendingId = await entry.queue.getDeduplicationJobId(key).catch(() => null);
+    if (!pendingId || pendingId === jobId) continue;
+    const job = await entry.queue.getJob(pendingId).catch(() => undefined);
+    if (job && (await job.getState()) === 'waiting') await job.changePriority({ priority: 0, lifo: true }).catch(() => undefined);
+  }
+}
+
+/**
  * Enqueues one batch of already validated refs. One job per distinct ref;
  * its id derives from the batch and the ref, so resending the same request is
  * idempotent, and a ref with a close pending anywhere is deduplicated.
@@ -129,7 +144,11 @@ export async function enqueueCloses(
   entry: AccountQueue,
   batchId: string,
   refs: readonly ConversationRef[],
-  { extra = () => ({}), deadlineMs = ENQUEUE_DEADLINE_MS }: { extra?: (ref: ConversationRef) => Partial<CloseJobData>; deadlineMs?: number } = {},
+  {
+    extra = () => ({}),
+    deadlineMs = ENQUEUE_DEADLINE_MS,
+    priority = 'normal',
+  }: { extra?: (ref: ConversationRef) => Partial<CloseJobData>; deadlineMs?: number; priority?: 'high' | 'normal' } = {},
 ): Promise<CloseAccepted> {
   const unique = new Map<string, ConversationRef>();
   for (const ref of refs) {
@@ -143,8 +162,12 @@ export async function enqueueCloses(
   const claimed = await withinDeadline(deps.batches.claim(batchId, account), deadlineMs);
   if (claimed === 'late') throw new RedisUnavailableError();
   if (!claimed) throw new BatchConflictError(batchId);
+  const cancelled = await withinDeadline(deps.batches.isCancelled(account, batchId), Math.max(0, deadlineAt - Date.now()));
+  if (cancelled === 'late') throw new RedisUnavailableError();
+  if (cancelled) throw new BatchCancelledError(batchId);
 
-  const options = closeJobOptions(deps.jobs);
+  // High: to the front of the account's wait list (BullMQ takes from there first), so it runs next, within the rate limit.
+  const options = { ...closeJobOptions(deps.jobs), ...(priority === 'high' ? { lifo: true } : {}) };
   const batch = { batchId, account, jobKeyPrefix: entry.queue.toKey('') };
   const chunks: Planned[][] = [];
   for (let start = 0; start < planned.length; start += CHUNK) chunks.push(planned.slice(start, start + CHUNK));
@@ -210,6 +233,7 @@ export async function enqueueCloses(
     if (accepted === 0 && uncertain === 0 && reason === 'redis_unavailable') throw new RedisUnavailableError();
     throw new EnqueueIncompleteError({ batchId, accepted, notEnqueued, uncertain, reason }, { cause });
   }
+  if (priority === 'high' && accepted < planned.length) await promoteDuplicates(entry, planned);
   const durability = deps.durability;
   if (durability && durability.replicas > 0) {
     // Asked even when every ref was a duplicate: a resend after a failed WAIT must wait again for the same writes.

@@ -65,6 +65,16 @@ export class BatchConflictError extends ProducerError {
   }
 }
 
+/** A close request naming a batch that was cancelled: it takes no new job. */
+export class BatchCancelledError extends ProducerError {
+  readonly code = 'batch_cancelled';
+  readonly httpStatus = 409;
+
+  constructor(batchId: string) {
+    super(`batch "${batchId}" was cancelled and takes no new closes; send them with another batchId`);
+  }
+}
+
 export class RedisUnavailableError extends ProducerError {
   readonly code = 'redis_unavailable';
   readonly httpStatus = 503;

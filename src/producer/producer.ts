@@ -57,6 +57,12 @@ export interface Producer {
   /** Runs an auto-close sweep of the account now (outside its schedule); its result comes from job(). */
   sweepNow(accountId: string, access?: Access): Promise<{ jobId: string }>;
   batch(batchId: string, access?: Access): Promise<BatchReport>;
+  /**
+   * Cancels a batch: its waiting and delayed closes are removed (each one
+   * atomically: removed, or already running and left to finish); the batch
+   * counts them in `cancelled` and takes no new close. Safe to repeat.
+   */
+  cancelBatch(batchId: string, access?: Access): Promise<BatchReport>;
   deadLetters(query: { account?: string; limit?: number; offset?: number }, access?: Access): Promise<{ total: number; items: DeadLetter[] }>;
   redrive(request: { account?: string; ids?: readonly string[] }, access?: Access): Promise<{ redriven: number }>;
   deleteDeadLetter(id: string, access?: Access): Promise<void>;
@@ -105,6 +111,25 @@ async function withinMs<T>(work: Promise<T>, ms: number, onTimeout: () => Error)
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Jobs a cancel looks at at once. */
+const CANCEL_CHUNK = 100;
+/** States a cancel removes a job from: it has not started (a running job holds a lock, and BullMQ's remove leaves it). */
+const CANCELLABLE = new Set(['waiting', 'delayed', 'prioritized', 'paused']);
+
+/**
+ * Removes one job of a batch being cancelled, if it has not started; true
+ * when it is gone for good (removed now, or by an earlier cancel that did
+ * not get to count it: a job of the batch that is neither completed nor
+ * dead-lettered and no longer exists was cancelled).
+ */
+async function cancelJob(entry: AccountQueue, jobId: string): Promise<boolean> {
+  const job = await entry.queue.getJob(jobId);
+  if (!job) return true;
+  if (!CANCELLABLE.has(await job.getState())) return false;
+  // BullMQ's remove is one script: it refuses a job that became active meanwhile (locked), so a job is cancelled or runs, never both.
+  return (await entry.queue.remove(jobId)) === 1;
 }
 
 /**
@@ -216,11 +241,11 @@ export function createProducer(config: Config, options: ProducerOptions = {}): P
 
   return {
     async close(request, access = FULL_ACCESS) {
-      const { account, refs, batchId } = parseCloseRequest(request, await accountNamedIn(request, access));
+      const { account, refs, batchId, priority } = parseCloseRequest(request, await accountNamedIn(request, access));
       const entry = entryOf(account.id, access);
       const release = admission.take(refs.length);
       try {
-        return await withRedis(() => enqueueCloses(enqueueDeps, entry, batchId ?? randomUUID(), refs, { deadlineMs: enqueueDeadlineMs }), 'enqueue');
+        return await withRedis(() => enqueueCloses(enqueueDeps, entry, batchId ?? randomUUID(), refs, { deadlineMs: enqueueDeadlineMs, priority }), 'enqueue');
       } finally {
         release();
       }
@@ -275,6 +300,21 @@ export function createProducer(config: Config, options: ProducerOptions = {}): P
       const report = await withRedis(() => batches.get(batchId));
       if (!report || !access.sees(report.account)) throw new NotFoundError(`batch "${batchId}"`);
       return report;
+    },
+
+    async cancelBatch(batchId, access = FULL_ACCESS) {
+      const report = await withRedis(() => batches.get(batchId));
+      const entry = report && access.sees(report.account) ? queues.get(report.account) : undefined;
+      if (!report || !entry) throw new NotFoundError(`batch "${batchId}"`);
+      await withRedis(async () => {
+        await batches.cancelling(report.account, batchId);
+        const unsettled = await batches.unsettled(report.account, batchId);
+        for (let start = 0; start < unsettled.length; start += CANCEL_CHUNK) {
+          const removed = await Promise.all(unsettled.slice(start, start + CANCEL_CHUNK).map((jobId) => cancelJob(entry, jobId)));
+          await batches.markCancelled(report.account, batchId, unsettled.slice(start, start + CANCEL_CHUNK).filter((_, position) => removed[position]));
+        }
+      }, 'write');
+      return (await withRedis(() => batches.get(batchId)))!;
     },
 
     async deadLetters({ account, limit = 50, offset = 0 }, access = FULL_ACCESS) {

@@ -27,6 +27,8 @@ export interface KeyNames {
   batchDead(accountId: string, batchId: string): string;
   batchDuplicates(accountId: string, batchId: string): string;
   batchSkipped(accountId: string, batchId: string): string;
+  /** Job ids a cancel removed before they ran. */
+  batchCancelled(accountId: string, batchId: string): string;
   /** Which account a batch id belongs to (batch ids are unique across accounts; GET /v1/batches/:id has no account). */
   batchOwner(batchId: string): string;
   /** Accounts the running processes serve, without credentials (account-directory.ts). */
@@ -77,6 +79,7 @@ export function keyNames(base: string): KeyNames {
     batchDead: (id, batchId) => `${batch(id, batchId)}:dead`,
     batchDuplicates: (id, batchId) => `${batch(id, batchId)}:duplicates`,
     batchSkipped: (id, batchId) => `${batch(id, batchId)}:skipped`,
+    batchCancelled: (id, batchId) => `${batch(id, batchId)}:cancelled`,
     batchOwner: (batchId) => `${base}:batch-owner:${batchId}`,
     publishedAccounts: () => `${base}:published-accounts`,
     readinessProbe: (tag) => `${base}:{${tag}}:readiness-probe`,

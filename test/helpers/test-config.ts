@@ -16,6 +16,8 @@ export function testConfig(redisUrl: string, accounts: AccountConfig[], jobs: Pa
     logLevel: 'silent',
     queuePrefix: `t${randomUUID().slice(0, 8)}`,
     healthPort: 0,
+    // Test files run side by side: each API they start takes a free port.
+    port: 0,
     accounts,
     jobs: { ...base.jobs, backoffDelayMs: 20, backoffMaxMs: 200, attempts: 4, ...jobs },
   };

@@ -93,6 +93,18 @@ describe('the accounts API', () => {
     expect(await call('POST', '/v1/accounts', peach('configured'))).toMatchObject({ status: 409, body: { error: 'conflict' } });
   });
 
+  it('answers 501 secret_key_missing where no CLOSER_SECRET_KEY is set, and makes nothing', async () => {
+    // A deployment of its own (another queue prefix), with no managed accounts: such a process starts without the key.
+    const keyless = await startApi({ ...testConfig(server.url, []), secretKey: undefined }, createLogger({ level: 'silent' }), { host: '127.0.0.1' });
+    try {
+      const answer = await apiCall(keyless.url, config.apiToken!, 'POST', '/v1/accounts', peach('keyless'));
+      expect(answer).toMatchObject({ status: 501, body: { error: 'secret_key_missing' } });
+      expect((await apiCall(keyless.url, config.apiToken!, 'GET', '/v1/accounts/keyless')).status).toBe(404);
+    } finally {
+      await keyless.close();
+    }
+  });
+
   it('changes an account with PATCH, validated as a whole; configured accounts are read-only', async () => {
     await call('POST', '/v1/accounts', peach('patchy'));
     expect(await call('PATCH', '/v1/accounts/patchy', { rateLimit: '20/s' })).toMatchObject({ status: 200, body: { rateLimit: '20/s', credentials: { apiKey: '****6789' } } });

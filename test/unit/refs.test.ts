@@ -65,7 +65,9 @@ describe('parseCloseRequest', () => {
       account: callbell,
       refs: [{ contactUuid: 'a1' }],
       batchId: 'b-1',
+      priority: 'normal',
     });
+    expect(parseCloseRequest({ account: 'callbell', conversations: [{ contactUuid: 'a1' }], priority: 'high' }, find).priority).toBe('high');
   });
 
   it('reports every problem at once', () => {
