@@ -12,6 +12,24 @@ const RETENTION_SECONDS = 7 * 24 * 3600;
  */
 const OWNER_RETENTION_SECONDS = 30 * 24 * 3600;
 
+/** A batch's callback: what was asked for and how its delivery stands. */
+export interface CallbackState {
+  url: string;
+  events: string[];
+  state: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  /** HTTP status of the last attempt (null: none yet, or it got no answer). */
+  lastStatus: number | null;
+  deliveredAt: string | null;
+  /** When the batch was done with its whole enqueue behind it: the moment batch.done is about. */
+  doneAt: string | null;
+}
+
+export interface BatchStoreOptions {
+  /** Told once when a batch with a callback becomes done (the callback's job is brought forward). */
+  onDone?: (account: string, batchId: string) => void;
+}
+
 export interface BatchReport {
   batchId: string;
   account: string;
@@ -29,6 +47,8 @@ export interface BatchReport {
   cancelled: number;
   /** When a cancel was asked for; null if never. */
   cancelledAt: string | null;
+  /** Present when the batch asked for a callback: where it goes, and how its delivery stands. */
+  callback?: CallbackState;
   createdAt: string;
   /** When the last of its jobs ended, once the batch is done; null before. */
   finishedAt: string | null;
@@ -57,7 +77,7 @@ export interface BatchStore {
    */
   enqueue(
     transaction: ChainableCommander,
-    batch: { batchId: string; account: string; jobKeyPrefix: string },
+    batch: { batchId: string; account: string; jobKeyPrefix: string; callback?: string },
     jobs: readonly { jobId: string; refKey: string }[],
     addJobs: (transaction: ChainableCommander) => void,
   ): Promise<number>;
@@ -74,6 +94,10 @@ export interface BatchStore {
   unsettled(account: string, batchId: string): Promise<string[]>;
   /** Jobs a cancel removed; one already completed or dead-lettered is not counted again. */
   markCancelled(account: string, batchId: string, jobIds: readonly string[]): Promise<void>;
+  /** The batch's enqueue is complete: from now on it can be done (and its callback sent). */
+  seal(account: string, batchId: string): Promise<void>;
+  /** One delivery attempt of the batch's callback: its HTTP status (null: no answer) and the state it leaves. */
+  recordCallback(account: string, batchId: string, attempt: { status: number | null; state: CallbackState['state']; counted: boolean }): Promise<void>;
 }
 
 /**
@@ -116,13 +140,21 @@ elseif ARGV[2] == 'cancelled' then
   for i = 4, #ARGV do
     if redis.call('SISMEMBER', KEYS[3], ARGV[i]) == 0 and redis.call('SISMEMBER', KEYS[4], ARGV[i]) == 0 then redis.call('SADD', KEYS[7], ARGV[i]) end
   end
+elseif ARGV[2] == 'sealed' then
+  if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'sealed', 1) end
 else
   redis.call('SADD', KEYS[3], unpack(ARGV, 4))
   redis.call('SREM', KEYS[4], unpack(ARGV, 4))
   if ARGV[2] == 'skipped' then redis.call('SADD', KEYS[6], unpack(ARGV, 4)) end
 end
-if redis.call('HEXISTS', KEYS[1], 'account') == 1 then redis.call('HSET', KEYS[1], 'lastEndAt', ARGV[3]) end
+if ARGV[2] ~= 'sealed' and redis.call('HEXISTS', KEYS[1], 'account') == 1 then redis.call('HSET', KEYS[1], 'lastEndAt', ARGV[3]) end
 for _, key in ipairs(KEYS) do redis.call('EXPIRE', key, ARGV[1]) end
+-- A batch with a callback, whole (sealed) and with nothing pending, is done: the one mark that sees it first says so (2).
+if redis.call('HEXISTS', KEYS[1], 'callback') == 1 and redis.call('HEXISTS', KEYS[1], 'sealed') == 1 then
+  local dead = redis.call('SCARD', KEYS[4]) - redis.call('SINTERCARD', 2, KEYS[4], KEYS[3])
+  local pending = redis.call('SCARD', KEYS[2]) - redis.call('SCARD', KEYS[3]) - dead - redis.call('SCARD', KEYS[7])
+  if pending <= 0 and redis.call('HSETNX', KEYS[1], 'doneAt', ARGV[3]) == 1 then return 2 end
+end
 return 1
 `;
 
@@ -132,9 +164,9 @@ return 1
  * then. KEYS as allKeys().
  */
 const READ_SCRIPT = `
-local meta = redis.call('HMGET', KEYS[1], 'account', 'createdAt', 'lastEndAt', 'cancelledAt')
+local meta = redis.call('HMGET', KEYS[1], 'account', 'createdAt', 'lastEndAt', 'cancelledAt', 'callback', 'callbackState', 'callbackAttempts', 'callbackLastStatus', 'callbackDeliveredAt', 'doneAt')
 return {
-  meta[1], meta[2], meta[3], meta[4],
+  meta[1], meta[2], meta[3], meta[4], meta[5], meta[6], meta[7], meta[8], meta[9], meta[10],
   redis.call('SCARD', KEYS[2]), redis.call('SCARD', KEYS[3]), redis.call('SCARD', KEYS[4]),
   redis.call('SINTERCARD', 2, KEYS[4], KEYS[3]),
   redis.call('SCARD', KEYS[5]), redis.call('SCARD', KEYS[6]), redis.call('SCARD', KEYS[7])
@@ -147,7 +179,7 @@ type BatchScripts = {
 };
 type RegisterScript = { closerRegisterBatchJobs(...args: (string | number)[]): ChainableCommander };
 
-export function createBatchStore(connection: RedisClient, keys: KeyNames): BatchStore {
+export function createBatchStore(connection: RedisClient, keys: KeyNames, { onDone }: BatchStoreOptions = {}): BatchStore {
   const redis = connection as RedisClient & BatchScripts;
   if (!('closerMarkBatch' in connection)) connection.defineCommand('closerMarkBatch', { numberOfKeys: 7, lua: MARK_SCRIPT });
   if (!('closerReadBatch' in connection)) connection.defineCommand('closerReadBatch', { numberOfKeys: 7, lua: READ_SCRIPT });
@@ -161,13 +193,13 @@ export function createBatchStore(connection: RedisClient, keys: KeyNames): Batch
     keys.batchSkipped(account, batchId),
     keys.batchCancelled(account, batchId),
   ];
-  async function mark(account: string, batchId: string, jobIds: readonly string[], how: 'completed' | 'skipped' | 'dead' | 'cancelled'): Promise<void> {
+  async function mark(account: string, batchId: string, jobIds: readonly string[], how: 'completed' | 'skipped' | 'dead' | 'cancelled' | 'sealed'): Promise<void> {
     const marked: Promise<number>[] = [];
     // Every chunk is sent before the first answer is awaited, so all of them reach Redis in this order at once.
-    for (let start = 0; start < jobIds.length; start += CHUNK) {
+    for (let start = 0; start < jobIds.length || (how === 'sealed' && start === 0); start += CHUNK) {
       marked.push(redis.closerMarkBatch(...allKeys(account, batchId), RETENTION_SECONDS, how, Date.now(), ...jobIds.slice(start, start + CHUNK)));
     }
-    await Promise.all(marked);
+    if ((await Promise.all(marked)).includes(2)) onDone?.(account, batchId);
   }
 
   return {
@@ -176,10 +208,12 @@ export function createBatchStore(connection: RedisClient, keys: KeyNames): Batch
       if ((await redis.set(key, account, 'EX', OWNER_RETENTION_SECONDS, 'NX')) === 'OK') return true;
       return (await redis.get(key)) === account;
     },
-    async enqueue(transaction, { batchId, account, jobKeyPrefix }, jobs, addJobs) {
+    async enqueue(transaction, { batchId, account, jobKeyPrefix, callback }, jobs, addJobs) {
       if (jobs.length > CHUNK) throw new RangeError(`at most ${CHUNK} jobs per batch transaction`);
       // A plain write first: under maxmemory Redis then refuses the whole transaction (EXECABORT), never a part of it.
       transaction.hsetnx(keys.batch(account, batchId), 'account', account);
+      // The first request's callback is the batch's: a resend does not change where it goes.
+      if (callback !== undefined) transaction.hsetnx(keys.batch(account, batchId), 'callback', callback);
       addJobs(transaction);
       const pairs = jobs.flatMap(({ jobId, refKey }) => [jobId, refKey]);
       (transaction as ChainableCommander & RegisterScript).closerRegisterBatchJobs(...allKeys(account, batchId), RETENTION_SECONDS, new Date().toISOString(), jobKeyPrefix, ...pairs);
@@ -201,16 +235,20 @@ export function createBatchStore(connection: RedisClient, keys: KeyNames): Batch
     isCancelled: async (account, batchId) => (await redis.hexists(keys.batch(account, batchId), 'cancelledAt')) === 1,
     unsettled: (account, batchId) => redis.sdiff(keys.batchJobs(account, batchId), keys.batchCompleted(account, batchId), keys.batchDead(account, batchId), keys.batchCancelled(account, batchId)),
     markCancelled: async (account, batchId, jobIds) => (jobIds.length > 0 ? mark(account, batchId, jobIds, 'cancelled') : undefined),
+    seal: (account, batchId) => mark(account, batchId, [], 'sealed'),
+    async recordCallback(account, batchId, { status, state, counted }) {
+      const key = keys.batch(account, batchId);
+      const transaction = redis.multi().hset(key, 'callbackState', state, 'callbackLastStatus', status ?? 0);
+      if (counted) transaction.hincrby(key, 'callbackAttempts', 1);
+      if (state === 'delivered') transaction.hset(key, 'callbackDeliveredAt', Date.now());
+      await transaction.exec();
+    },
     async get(batchId) {
       const owner = await redis.get(keys.batchOwner(batchId));
       if (!owner) return undefined;
-      const [account, createdAt, lastEndAt, cancelledAt, total, completed, dead, deadAndCompleted, duplicates, skipped, cancelled] = (await redis.closerReadBatch(...allKeys(owner, batchId))) as [
-        string | null,
-        string | null,
-        string | null,
-        string | null,
-        ...number[],
-      ];
+      const read = (await redis.closerReadBatch(...allKeys(owner, batchId))) as (string | number | null)[];
+      const [account, createdAt, lastEndAt, cancelledAt, callback, callbackState, callbackAttempts, callbackLastStatus, callbackDeliveredAt, doneAt] = read.slice(0, 10) as (string | null)[];
+      const [total, completed, dead, deadAndCompleted, duplicates, skipped, cancelled] = read.slice(10) as number[];
       if (!account) return undefined;
       const deadLettered = dead! - deadAndCompleted!;
       const pending = Math.max(0, total! - completed! - deadLettered - cancelled!);
@@ -227,6 +265,18 @@ export function createBatchStore(connection: RedisClient, keys: KeyNames): Batch
         skipped: skipped!,
         cancelled: cancelled!,
         cancelledAt: cancelledAt ? new Date(Number(cancelledAt)).toISOString() : null,
+        ...(callback
+          ? {
+              callback: {
+                ...(JSON.parse(callback) as { url: string; events: string[] }),
+                state: (callbackState as CallbackState['state'] | null) ?? 'pending',
+                attempts: Number(callbackAttempts ?? 0),
+                lastStatus: callbackLastStatus ? Number(callbackLastStatus) || null : null,
+                deliveredAt: callbackDeliveredAt ? new Date(Number(callbackDeliveredAt)).toISOString() : null,
+                doneAt: doneAt ? new Date(Number(doneAt)).toISOString() : null,
+              },
+            }
+          : {}),
         createdAt: createdAt ?? '',
         finishedAt: done && lastEndAt ? new Date(Number(lastEndAt)).toISOString() : null,
       };

@@ -41,6 +41,8 @@ export const GENERAL_VARIABLES = [
   'CLOSER_METRICS_ACCOUNT_LABEL',
   'CLOSER_SECRET_KEY',
   'CLOSER_SECRET_KEY_PREVIOUS',
+  'CLOSER_CALLBACK_SECRET',
+  'CLOSER_CALLBACK_ALLOW_PRIVATE',
 ] as const;
 type GeneralVariable = (typeof GENERAL_VARIABLES)[number];
 
@@ -113,6 +115,14 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
   }
   if (secretKeyPrevious !== undefined && secretKey === undefined) problems.push('CLOSER_SECRET_KEY_PREVIOUS: is set without CLOSER_SECRET_KEY; during a rotation both are set (the new key, and the old one as previous)');
 
+  const callbackSecret = value('CLOSER_CALLBACK_SECRET');
+  const secretBytes = callbackSecret === undefined ? 0 : /^whsec_[A-Za-z0-9+/]+={0,2}$/.test(callbackSecret) ? Buffer.from(callbackSecret.slice(6), 'base64').length : -1;
+  if (callbackSecret !== undefined && (secretBytes < 24 || secretBytes > 64)) {
+    problems.push('CLOSER_CALLBACK_SECRET: must be a Standard Webhooks secret: "whsec_" and 24 to 64 random bytes in base64 (make one with: echo whsec_$(openssl rand -base64 32))');
+  }
+  const allowPrivate = (value('CLOSER_CALLBACK_ALLOW_PRIVATE') ?? 'false').toLowerCase();
+  if (allowPrivate !== 'true' && allowPrivate !== 'false') problems.push('CLOSER_CALLBACK_ALLOW_PRIVATE: must be true or false');
+
   const jobs: JobSettings = {
     attempts: integer('CLOSER_MAX_ATTEMPTS', 8, 1, 100),
     backoffDelayMs: duration('CLOSER_BACKOFF_DELAY', 1_000),
@@ -162,6 +172,8 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     apiToken: value('CLOSER_API_TOKEN'),
     ...(secretKey !== undefined ? { secretKey } : {}),
     ...(secretKeyPrevious !== undefined ? { secretKeyPrevious } : {}),
+    ...(callbackSecret !== undefined ? { callbackSecret } : {}),
+    callbackAllowPrivate: allowPrivate === 'true',
     ...(dashboardBasicAuth ? { dashboardBasicAuth: { user: dashboardBasicAuth[1]!, password: dashboardBasicAuth[2]! } } : {}),
     logLevel,
     metricsAccountLabel: metricsAccountLabel as 'account' | 'none',

@@ -126,6 +126,10 @@ export interface Config {
   readonly secretKey?: string;
   /** CLOSER_SECRET_KEY_PREVIOUS: still opens what the previous key sealed, during a rotation. */
   readonly secretKeyPrevious?: string;
+  /** CLOSER_CALLBACK_SECRET (whsec_...): signs callbacks; without it no callback can be asked for. */
+  readonly callbackSecret?: string;
+  /** CLOSER_CALLBACK_ALLOW_PRIVATE: callbacks may go to loopback and private addresses (tests, the demo). */
+  readonly callbackAllowPrivate: boolean;
   /** Basic-auth credentials for /dashboard, accepted besides the API token. */
   readonly dashboardBasicAuth?: { readonly user: string; readonly password: string };
   readonly logLevel: LogLevel;

@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { startDemoReceiver } from './demo-receiver.js';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../logger.js';
 import { table } from '../cli/output.js';
@@ -55,21 +57,31 @@ export async function runDemo(config: Config, logger: Logger, out: NodeJS.WriteS
   const batches = plantFaults(providers);
   const narration = createNarration(out);
 
-  const all = await runAllInOne({ ...config, accounts: [] }, logger, print, { providers, onJobEvent: narration.event });
+  // Callbacks as an app would take them: signed with a secret made for this run, to a receiver on this machine.
+  const callbackSecret = config.callbackSecret ?? `whsec_${randomBytes(32).toString('base64')}`;
+  const receiver = await startDemoReceiver(callbackSecret, print);
+  const all = await runAllInOne({ ...config, accounts: [], callbackSecret, callbackAllowPrivate: true }, logger, print, {
+    providers,
+    onJobEvent: narration.event,
+    closeables: [{ name: 'callback receiver', close: receiver.close }],
+  });
   const producer = createProducer(all.config);
   try {
     for (let i = 0; i < 50 && !(await producer.readiness()).ready; i += 1) await sleep(100);
     print('\nOne mixed batch per provider, each event shown as it happens:');
     for (const { account, story } of batches) print(`  ${account.padEnd(10)}${story}`);
+    print(`Each batch asks for a signed callback when it is done, to a receiver at ${receiver.url}.`);
     print('');
     const ids: string[] = [];
-    for (const { account, conversations } of batches) ids.push((await producer.close({ account, conversations })).batchId);
+    for (const { account, conversations } of batches) ids.push((await producer.close({ account, conversations, callback: { url: receiver.url } })).batchId);
     for (;;) {
       const reports = await Promise.all(ids.map((id) => producer.batch(id)));
       narration.progress(reports);
       if (reports.every((report) => report.done)) break;
       await sleep(250);
     }
+    // The callbacks follow the batches' ends within moments.
+    for (let i = 0; i < 40 && receiver.received() < ids.length; i += 1) await sleep(250);
     const letters = await producer.deadLetters({ limit: 20 });
     print(`\nDead letters (${letters.total}), kept with their reason until redriven or deleted:`);
     print(table(letters.items as unknown as Record<string, unknown>[], ['id', 'account', 'reason', 'status', 'ref']));

@@ -19,6 +19,8 @@ export interface Metrics {
   deadLettersRemoved: Counter<'account' | 'how'>;
   sweeps: Counter<'account' | 'dry_run'>;
   sweepConversations: Counter<'account' | 'result'>;
+  /** Callback deliveries by outcome: delivered, failed_attempt (retried), gave_up (24 h passed). */
+  callbackDeliveries: Counter<'outcome'>;
 }
 
 /**
@@ -122,6 +124,12 @@ export function createMetrics({ processMetrics = true, accountLabel = 'account' 
       labelNames: ['account', 'result'],
       registers,
     })),
+    callbackDeliveries: new Counter({
+      name: 'closer_callback_deliveries_total',
+      help: 'Batch callback deliveries, by outcome: delivered, failed_attempt (retried with backoff), gave_up (not delivered within 24 h)',
+      labelNames: ['outcome'],
+      registers,
+    }),
   };
   return metrics;
 }

@@ -1,6 +1,7 @@
 import type { AccountInfo } from '../config/types.js';
 import type { ConversationRef } from '../providers/types.js';
 import { checkRef } from '../refs/ref-schemas.js';
+import { parseCallbackSpec, type CallbackSpec } from '../callbacks/callback-spec.js';
 import { UnknownAccountError, ValidationError, type ValidationIssue } from './producer-errors.js';
 
 export const MAX_REFS_PER_REQUEST = 10_000;
@@ -15,6 +16,8 @@ export interface CloseRequest {
   batchId?: string;
   /** `high`: ahead of the account's normal backlog (still within its rate limit). */
   priority: Priority;
+  /** Where the batch's events are POSTed. */
+  callback?: CallbackSpec;
 }
 
 /**
@@ -28,13 +31,14 @@ export function parseCloseRequest(body: unknown, findAccount: (accountId: string
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new ValidationError([{ index: null, path: '', message: 'must be a JSON object with "account" and "conversations"' }]);
   }
-  const { account: accountId, conversations, batchId, priority = 'normal', ...unknown } = body as Record<string, unknown>;
+  const { account: accountId, conversations, batchId, priority = 'normal', callback: rawCallback, ...unknown } = body as Record<string, unknown>;
   for (const key of Object.keys(unknown)) issues.push({ index: null, path: key, message: 'is not a known field' });
 
   if (typeof accountId !== 'string' || accountId === '') issues.push({ index: null, path: 'account', message: 'is required: an account id' });
   if (batchId !== undefined && (typeof batchId !== 'string' || !BATCH_ID.test(batchId))) {
     issues.push({ index: null, path: 'batchId', message: 'must be 1-64 characters of letters, digits, "-" or "_"' });
   }
+  const callback = parseCallbackSpec(rawCallback, issues);
   if (!(PRIORITIES as readonly unknown[]).includes(priority)) issues.push({ index: null, path: 'priority', message: `must be one of ${PRIORITIES.join(', ')}` });
   const account = typeof accountId === 'string' ? findAccount(accountId) : undefined;
   if (typeof accountId === 'string' && accountId !== '' && !account) throw new UnknownAccountError(accountId);
@@ -58,5 +62,5 @@ export function parseCloseRequest(body: unknown, findAccount: (accountId: string
   }
 
   if (issues.length > 0 || !account) throw new ValidationError(issues);
-  return { account, refs, priority: priority as Priority, ...(typeof batchId === 'string' ? { batchId } : {}) };
+  return { account, refs, priority: priority as Priority, ...(typeof batchId === 'string' ? { batchId } : {}), ...(callback ? { callback } : {}) };
 }

@@ -8,6 +8,7 @@ import { CLOSE_JOB, closeJobOptions, type CloseJobData } from '../queues/close-j
 import { refKey } from '../refs/ref-key.js';
 import { certainlyNotRun, isConnectionLost, isNoScript, isOutOfMemory } from '../redis/redis-errors.js';
 import type { ReadyIndex } from '../queues/ready-index.js';
+import type { CallbackSpec } from '../callbacks/callback-spec.js';
 import { createEnqueuePacer, type EnqueuePacer } from './enqueue-pacer.js';
 import { BatchCancelledError, BatchConflictError, EnqueueIncompleteError, NotReplicatedError, RedisOutOfMemoryError, RedisUnavailableError } from './producer-errors.js';
 
@@ -148,7 +149,8 @@ export async function enqueueCloses(
     extra = () => ({}),
     deadlineMs = ENQUEUE_DEADLINE_MS,
     priority = 'normal',
-  }: { extra?: (ref: ConversationRef) => Partial<CloseJobData>; deadlineMs?: number; priority?: 'high' | 'normal' } = {},
+    callback,
+  }: { extra?: (ref: ConversationRef) => Partial<CloseJobData>; deadlineMs?: number; priority?: 'high' | 'normal'; callback?: CallbackSpec } = {},
 ): Promise<CloseAccepted> {
   const unique = new Map<string, ConversationRef>();
   for (const ref of refs) {
@@ -168,7 +170,7 @@ export async function enqueueCloses(
 
   // High: to the front of the account's wait list (BullMQ takes from there first), so it runs next, within the rate limit.
   const options = { ...closeJobOptions(deps.jobs), ...(priority === 'high' ? { lifo: true } : {}) };
-  const batch = { batchId, account, jobKeyPrefix: entry.queue.toKey('') };
+  const batch = { batchId, account, jobKeyPrefix: entry.queue.toKey(''), ...(callback ? { callback: JSON.stringify(callback) } : {}) };
   const chunks: Planned[][] = [];
   for (let start = 0; start < planned.length; start += CHUNK) chunks.push(planned.slice(start, start + CHUNK));
   const pacer = deps.pacer ?? createEnqueuePacer(IN_FLIGHT);

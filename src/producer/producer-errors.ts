@@ -230,6 +230,16 @@ export class ForbiddenError extends ProducerError {
   }
 }
 
+/** A callback was asked for, and this deployment has no CLOSER_CALLBACK_SECRET to sign it with. */
+export class CallbackSecretMissingError extends ProducerError {
+  readonly code = 'callback_secret_missing';
+  readonly httpStatus = 501;
+
+  constructor() {
+    super('callbacks are signed with CLOSER_CALLBACK_SECRET, which this deployment does not set; nothing was enqueued');
+  }
+}
+
 /** Managing accounts needs CLOSER_SECRET_KEY, which seals their credentials. */
 export class SecretKeyMissingError extends ProducerError {
   readonly code = 'secret_key_missing';

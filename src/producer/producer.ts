@@ -23,7 +23,7 @@ import { acknowledgedBy } from '../redis/replication.js';
 import { loadScriptsFor } from '../redis/slot-connection.js';
 import { createEnqueueAdmission } from './enqueue-admission.js';
 import { createEnqueuePacer } from './enqueue-pacer.js';
-import { NotFoundError, ProducerError, RedisOutOfMemoryError, RedisUnavailableError, UnknownAccountError, ValidationError } from './producer-errors.js';
+import { CallbackSecretMissingError, NotFoundError, ProducerError, RedisOutOfMemoryError, RedisUnavailableError, UnknownAccountError, ValidationError } from './producer-errors.js';
 
 export type { CloseAccepted };
 
@@ -142,7 +142,7 @@ export function createProducer(config: Config, options: ProducerOptions = {}): P
   if (!options.redis) redis.on('error', () => undefined); // surfaced as 503s and by readiness()
   const accounts: AccountRegistry<AccountInfo> = options.accounts ?? staticAccounts(config.accounts);
   const services = options.services ?? createSharedServices(config, redis, accounts, options.metrics);
-  const { queues, batches, deadLetters, control, sweeps, index } = services;
+  const { queues, batches, deadLetters, control, sweeps, index, callbacks } = services;
   const timeoutMs = options.redisTimeoutMs ?? 5_000;
   const enqueueDeps = {
     batches,
@@ -241,11 +241,19 @@ export function createProducer(config: Config, options: ProducerOptions = {}): P
 
   return {
     async close(request, access = FULL_ACCESS) {
-      const { account, refs, batchId, priority } = parseCloseRequest(request, await accountNamedIn(request, access));
+      const { account, refs, batchId: given, priority, callback } = parseCloseRequest(request, await accountNamedIn(request, access));
       const entry = entryOf(account.id, access);
+      if (callback && !config.callbackSecret) throw new CallbackSecretMissingError();
+      const batchId = given ?? randomUUID();
       const release = admission.take(refs.length);
       try {
-        return await withRedis(() => enqueueCloses(enqueueDeps, entry, batchId ?? randomUUID(), refs, { deadlineMs: enqueueDeadlineMs, priority }), 'enqueue');
+        // The callback's job exists before any close of the batch can end (callbacks/callback-queue.ts).
+        if (callback) await withRedis(() => callbacks.watch(account.id, batchId), 'write');
+        const accepted = await withRedis(() => enqueueCloses(enqueueDeps, entry, batchId, refs, { deadlineMs: enqueueDeadlineMs, priority, ...(callback ? { callback } : {}) }), 'enqueue');
+        // Whole now: from here the batch can be done (if its closes already ended, this finds it so).
+        // The closes are enqueued whatever happens here: if Redis fails this step, the callback's job seals the batch later.
+        if (callback) await withRedis(() => batches.seal(account.id, batchId), 'write').catch(() => undefined);
+        return accepted;
       } finally {
         release();
       }
@@ -365,6 +373,7 @@ export function createProducer(config: Config, options: ProducerOptions = {}): P
 
     async dispose() {
       await queues.close();
+      await callbacks.close();
       if (!options.redis) await redis.quit().catch(() => redis.disconnect());
     },
   };

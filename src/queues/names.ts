@@ -49,6 +49,8 @@ export interface KeyNames {
   wakeChannel(): string;
   /** Held by the one process that reconciles the ready index with every queue, now and then. */
   reconcileLock(): string;
+  /** BullMQ's prefix of the deployment's callbacks queue (one queue, one slot of its own). */
+  callbacksPrefix(): string;
   /** Managed accounts (registry/registry-store.ts): id → record, credentials sealed. All registry keys share one hash tag. */
   registryAccounts(): string;
   /** API keys: id → record, the key itself only as a hash. */
@@ -90,6 +92,7 @@ export function keyNames(base: string): KeyNames {
     pausedAccounts: () => `${base}:paused-accounts`,
     wakeChannel: () => `${base}:wake`,
     reconcileLock: () => `${base}:reconcile-lock`,
+    callbacksPrefix: () => `${base}:{closer.callbacks}`,
     // "." is not allowed in account ids, so no account's hash tag is this one.
     registryAccounts: () => `${base}:{closer.registry}:accounts`,
     registryApiKeys: () => `${base}:{closer.registry}:api-keys`,

@@ -3,6 +3,7 @@ import { createAccountControl, type AccountControl } from '../accounts/account-c
 import { createAccountDirectory, type AccountDirectory } from '../accounts/account-directory.js';
 import { createNotableAccounts, type NotableAccounts } from '../accounts/notable-accounts.js';
 import { createBatchStore, type BatchStore } from '../batches/batch-store.js';
+import { createCallbackQueue, type CallbackQueue } from '../callbacks/callback-queue.js';
 import type { AccountSource } from '../accounts/account-registry.js';
 import type { AccountInfo, Config } from '../config/types.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -24,18 +25,22 @@ export interface SharedServices<A extends AccountInfo = AccountInfo> {
   /** Accounts with work to take: touched after every add of jobs (see queues/ready-index.ts). */
   index: ReadyIndex;
   notable: NotableAccounts;
+  /** The deployment's callbacks queue: a batch's callback job is made with the batch and brought forward when it is done. */
+  callbacks: CallbackQueue;
 }
 
 /** `accounts`: the process's registry (or configured accounts only); `metrics` is left out by processes that export none (the CLI). */
 export function createSharedServices<A extends AccountInfo>(config: Config, redis: RedisClient, accounts: AccountSource<A>, metrics?: Metrics): SharedServices<A> {
   const keys = keyNames(config.queuePrefix);
   const queues = createAccountQueues(accounts, redis, keys);
-  const batches = createBatchStore(redis, keys);
+  const callbacks = createCallbackQueue(redis, keys);
+  const batches = createBatchStore(redis, keys, { onDone: (_account, batchId) => void callbacks.promote(batchId).catch(() => undefined) });
   const index = createReadyIndex(redis, keys);
   const notable = createNotableAccounts(redis, keys);
   return {
     index,
     notable,
+    callbacks,
     keys,
     queues,
     batches,

@@ -19,6 +19,7 @@ import { keepPublished } from '../accounts/account-directory.js';
 import { warnOfLegacyKeys } from '../upgrade/legacy-keys-warning.js';
 import { accountQueueName, keyNames } from '../queues/names.js';
 import { openRegistry } from './open-registry.js';
+import { startCallbackWorker } from '../callbacks/callback-worker.js';
 import { createSharedServices } from './shared-services.js';
 
 export interface WorkerRuntimeOptions {
@@ -166,6 +167,8 @@ export async function startWorkers(config: Config, logger: Logger, options: Work
     logger,
   });
 
+  const callbackWorker = startCallbackWorker({ config, redis, keys, batches: services.batches, metrics, logger });
+
   let rounds = 0;
   const reconcile = async (scope: 'recent' | 'all' = 'recent') => {
     const failedKey = keys.failedAccounts();
@@ -220,9 +223,11 @@ export async function startWorkers(config: Config, logger: Logger, options: Work
       registry.stop();
       stopPublishing();
       await dispatcher.close();
+      await callbackWorker.close();
       await Promise.all([...accountJobs.values()].map((account) => account.drain()));
       await views.close();
       await services.queues.close();
+      await services.callbacks.close();
       http.destroy();
       await redis.quit().catch(() => redis.disconnect());
     },

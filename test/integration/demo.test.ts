@@ -33,6 +33,8 @@ describe('closer demo (built CLI, as a newcomer runs it)', () => {
     expect(output).toMatch(/batch \S+ done in [\d.]+ s, [\d.]+\/s: 40 completed, 2 dead-lettered/); // Peach: two unknown ids
     expect(output.match(/done in [\d.]+ s, [\d.]+\/s: 40 completed, 1 dead-lettered/g)).toHaveLength(2); // Callbell, Chatwoot
     expect(output).toContain('Dead letters (4)');
+    // Each batch's signed callback reached the demo's receiver, which verified it.
+    expect(output.match(/callback received, signature verified: batch\.done (peach|callbell|chatwoot) batch/g)).toHaveLength(3);
     // What the intro promises is shown as it happens, for each provider it names.
     expect(output).toMatch(/^ {2}peach +429 rate limited by the provider: the whole account waits 3\.0 s/m);
     expect(output).toMatch(/^ {2}callbell +429 rate limited by the provider/m);

@@ -1,0 +1,87 @@
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { BatchReport, BatchStore } from '../batches/batch-store.js';
+import type { Config } from '../config/types.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics/metrics.js';
+import type { KeyNames } from '../queues/names.js';
+import type { RedisClient } from '../redis/create-redis.js';
+import { backoffDelay } from '../worker/backoff.js';
+import { CALLBACK_BACKOFF, CALLBACKS_QUEUE, WATCH_MS, type CallbackJobData } from './callback-queue.js';
+import { deliverCallback } from './deliver-callback.js';
+
+/** Deliveries are retried this long after the batch was done, then the callback is marked failed. */
+export const DELIVER_FOR_MS = 24 * 3_600_000;
+/** Longest wait between two attempts. */
+const LONGEST_BACKOFF_MS = 3_600_000;
+/** A batch still not done this long after its callback was asked for is let go (its keys expire after a week without change). */
+const WATCH_FOR_MS = 30 * 24 * 3_600_000;
+/** A batch's enqueue is over by then (its deadline is 15 s): a batch not sealed by its request is sealed by its callback's job. */
+const SEAL_AFTER_MS = 60_000;
+/** Deliveries in flight per worker process. */
+const CONCURRENCY = 10;
+
+/** What batch.done carries (contract section 7). */
+export function batchDonePayload(report: BatchReport) {
+  const { batchId, account, total, completed, deadLettered, skipped, duplicates, cancelled } = report;
+  return { type: 'batch.done', batchId, account, total, completed, deadLettered, skipped, duplicates, cancelled };
+}
+
+export interface CallbackWorker {
+  close(): Promise<void>;
+}
+
+/**
+ * Delivers batch callbacks: a BullMQ worker on the deployment's callbacks
+ * queue (one blocking connection per worker process, whatever the number of
+ * accounts). A job runs when its batch is done (brought forward then) or on
+ * its periodic look; it posts once per attempt, records the attempt on the
+ * batch (GET /v1/batches/:id shows it), and on a failure lets BullMQ retry
+ * with backoff and jitter, until a day after the batch was done.
+ */
+export function startCallbackWorker(deps: { config: Config; redis: RedisClient; keys: KeyNames; batches: BatchStore; metrics: Metrics; logger: Logger }): CallbackWorker {
+  const { config, batches, metrics, logger } = deps;
+  const process = async (job: Job<CallbackJobData>, token?: string) => {
+    const { account, batchId } = job.data;
+    let report = await batches.get(batchId);
+    if (report?.callback && !report.callback.doneAt && Date.now() - Date.parse(report.createdAt) > SEAL_AFTER_MS) {
+      // Its request could not seal it (Redis failed at that step); no enqueue of it runs this long after it began.
+      await batches.seal(account, batchId);
+      report = await batches.get(batchId);
+    }
+    const callback = report?.callback;
+    // A batch id another account's batch (without a callback) already held: nothing to deliver.
+    if (report && !callback) return 'no callback was asked for this batch';
+    if (!report || !callback?.doneAt) {
+      if (Date.now() - job.timestamp > WATCH_FOR_MS) return 'the batch was never done';
+      // Not done yet: look again later, without spending an attempt.
+      await job.moveToDelayed(Date.now() + WATCH_MS, token);
+      throw new DelayedError();
+    }
+    if (callback.state !== 'pending') return callback.state;
+    if (!config.callbackSecret) throw new UnrecoverableError('CLOSER_CALLBACK_SECRET is not set in this worker process');
+    if (Date.now() - Date.parse(callback.doneAt) > DELIVER_FOR_MS) {
+      await batches.recordCallback(account, batchId, { status: callback.lastStatus, state: 'failed', counted: false });
+      metrics.callbackDeliveries.inc({ outcome: 'gave_up' });
+      logger.warn({ account, batchId, url: callback.url, attempts: callback.attempts }, 'callback not delivered within 24 h: marked failed');
+      throw new UnrecoverableError('not delivered within 24 h of the batch being done');
+    }
+    const outcome = await deliverCallback({ url: callback.url, id: `batch.done_${batchId}`, payload: batchDonePayload(report) }, { secret: config.callbackSecret, allowPrivate: config.callbackAllowPrivate });
+    await batches.recordCallback(account, batchId, { status: outcome.status, state: outcome.ok ? 'delivered' : 'pending', counted: true });
+    metrics.callbackDeliveries.inc({ outcome: outcome.ok ? 'delivered' : 'failed_attempt' });
+    if (!outcome.ok) throw new Error(outcome.status === null ? `no answer: ${outcome.error ?? 'unknown'}` : `the receiver answered ${outcome.status}`);
+    return 'delivered';
+  };
+  const worker = new Worker<CallbackJobData>(CALLBACKS_QUEUE, process, {
+    connection: deps.redis,
+    prefix: deps.keys.callbacksPrefix(),
+    concurrency: CONCURRENCY,
+    lockDuration: config.jobs.lockDurationMs,
+    stalledInterval: config.jobs.lockDurationMs,
+    settings: { backoffStrategy: (attemptsMade: number, type?: string) => (type === CALLBACK_BACKOFF ? backoffDelay(attemptsMade, config.jobs.backoffDelayMs, LONGEST_BACKOFF_MS) : 0) },
+  });
+  worker.on('error', (error) => logger.debug({ err: error }, 'callbacks worker: Redis trouble; it reconnects'));
+  worker.on('failed', (job, error) => {
+    if (job) logger.info({ batchId: job.data.batchId, attempt: job.attemptsMade, reason: error.message }, 'callback delivery failed');
+  });
+  return { close: () => worker.close() };
+}
