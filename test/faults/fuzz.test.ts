@@ -8,6 +8,8 @@ import { loadConfig } from '../../src/config/load-config.js';
 import { ConfigError } from '../../src/errors/config-error.js';
 import { createLogger } from '../../src/logger.js';
 import { createProducer, type Producer } from '../../src/producer/producer.js';
+import { startApi } from '../../src/runtime/start-api.js';
+import { randomBytes } from 'node:crypto';
 import { callbellAccount, chatwootAccount, peachAccount } from '../helpers/accounts.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { testConfig, waitUntil } from '../helpers/test-config.js';
@@ -115,6 +117,56 @@ describe('fuzzing (fast-check): never a 5xx, never a partial enqueue', () => {
     );
     // The account routes resumed whatever they paused: leave the accounts as found.
     for (const id of ['peach', 'callbell', 'chatwoot']) await producer.resumeAccount(id);
+  });
+
+  it('the routes of managed accounts, API keys, cancel, priority and callbacks', async () => {
+    const managed = await startApi({ ...testConfig(server.url, []), secretKey: randomBytes(32).toString('base64'), callbackSecret: `whsec_${randomBytes(32).toString('base64')}` }, createLogger({ level: 'silent' }), { host: '127.0.0.1' });
+    try {
+      const id = fc.oneof(fc.constantFrom('acme', 'beta', 'Bad Id', ''), fc.stringMatching(/^[a-z][a-z0-9-]{0,8}$/), fc.string());
+      const accountFields = fc.record(
+        {
+          id,
+          provider: fc.oneof(fc.constantFrom('peach', 'callbell', 'chatwoot', 'slack'), fc.string()),
+          baseUrl: fc.oneof(fc.constantFrom('http://127.0.0.1:9', 'https://x.test/v1', 'ftp://x', 'http://u:p@x.test'), fc.string()),
+          apiKey: fc.oneof(fc.string(), fc.constant(null)),
+          apiToken: fc.string(),
+          apiAccessToken: fc.string(),
+          accountId: fc.oneof(fc.integer(), fc.string()),
+          rateLimit: fc.oneof(fc.constantFrom('5/s', '100/500ms', 'fast'), fc.string(), fc.integer()),
+          autoClose: fc.oneof(fc.record({ idleAfter: fc.oneof(fc.constantFrom('1h', 'x'), fc.integer()), every: fc.string(), maxPerRun: fc.integer() }, { requiredKeys: [] }), fc.constant(null), anyJson),
+        },
+        { requiredKeys: [] },
+      );
+      const requests = fc.oneof(
+        fc.oneof(accountFields, anyJson).map((body) => ({ method: 'POST' as const, url: '/v1/accounts', body })),
+        fc.tuple(id, fc.oneof(accountFields, anyJson)).map(([account, body]) => ({ method: 'PATCH' as const, url: `/v1/accounts/${encodeURIComponent(String(account))}`, body })),
+        fc.tuple(id, fc.oneof(fc.constantFrom('true', 'false', 'maybe'), fc.string())).map(([account, purge]) => ({ method: 'DELETE' as const, url: `/v1/accounts/${encodeURIComponent(String(account))}?purge=${encodeURIComponent(purge)}`, body: undefined })),
+        fc.oneof(fc.record({ name: fc.oneof(fc.string(), fc.integer()), accounts: fc.oneof(fc.constant('*'), fc.array(id), anyJson), scopes: fc.oneof(fc.array(fc.constantFrom('close', 'list', 'read', 'admin', 'fly')), anyJson) }, { requiredKeys: [] }), anyJson).map((body) => ({ method: 'POST' as const, url: '/v1/api-keys', body })),
+        fc.string().map((key) => ({ method: 'DELETE' as const, url: `/v1/api-keys/${encodeURIComponent(key)}`, body: undefined })),
+        fc.string().map((batch) => ({ method: 'POST' as const, url: `/v1/batches/${encodeURIComponent(batch)}/cancel`, body: undefined })),
+        fc
+          .record({ account: fc.constantFrom('acme', 'beta', 'nope'), conversations: fc.constant([{ conversationId: 1 }]), priority: fc.oneof(fc.constantFrom('high', 'normal'), anyJson), callback: fc.oneof(fc.record({ url: fc.oneof(fc.constantFrom('https://app.test/hook', 'ftp://x'), fc.string()), events: fc.oneof(fc.array(fc.constantFrom('batch.done', 'conversation.closed', 'x')), anyJson) }, { requiredKeys: [] }), anyJson) }, { requiredKeys: ['account', 'conversations'] })
+          .map((body) => ({ method: 'POST' as const, url: '/v1/close', body })),
+      );
+      const statuses = new Set<number>();
+      await fc.assert(
+        fc.asyncProperty(requests, async ({ method, url, body }) => {
+          const response = await managed.app.inject({
+            method,
+            url,
+            headers: { ...auth, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+            ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
+          });
+          expect(response.statusCode).toBeLessThan(500);
+          expect(response.body).not.toMatch(/\bapiKey":"(?!\*\*\*\*)/);
+          statuses.add(response.statusCode);
+        }),
+        { numRuns: 400 },
+      );
+      expect([...statuses]).toEqual(expect.arrayContaining([400, 404]));
+    } finally {
+      await managed.close();
+    }
   });
 
   it('the configuration loader: a Config or one ConfigError, nothing else', () => {
