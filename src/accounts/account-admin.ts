@@ -12,6 +12,7 @@ import type { SecretBox } from '../secrets/secret-box.js';
 import type { AccountRegistry } from './account-registry.js';
 import { maskedCredentials, openCredentials, rawAccount, toRecord, type ManagedRecord } from './managed-account.js';
 import { FULL_ACCESS, type Access } from '../auth/access.js';
+import { resealApiKey } from '../auth/api-keys.js';
 
 /** An account as the accounts API answers: its status, where it comes from, and its credentials masked. */
 export interface AccountView extends AccountStatus {
@@ -192,8 +193,18 @@ export function createAccountAdmin(deps: AccountAdminDeps): AccountAdmin {
 
     async rotateKeys() {
       const sealing = sealer();
-      const records = [...(await store.snapshot()).records.account.keys()];
+      const snapshot = await store.snapshot();
+      const records = [...snapshot.records.account.keys()];
       let resealed = 0;
+      // API keys' own callback secrets are sealed too.
+      for (const id of snapshot.records['api-key'].keys()) {
+        for (let attempt = 1; attempt <= UPDATE_ATTEMPTS; attempt += 1) {
+          const stored = await store.get('api-key', id);
+          const again = stored && resealApiKey(stored.value, sealing);
+          if (!stored || again === undefined) break;
+          if ((await store.put('api-key', id, again, 'update', stored.revision)).ok) break;
+        }
+      }
       for (const id of records) {
         for (let attempt = 1; attempt <= UPDATE_ATTEMPTS; attempt += 1) {
           const stored = await store.get('account', id);

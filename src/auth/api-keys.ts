@@ -6,6 +6,7 @@ import type { AccountInfo } from '../config/types.js';
 import { NotFoundError, ValidationError } from '../producer/producer-errors.js';
 import type { RegistryFeed } from '../registry/registry-feed.js';
 import type { RegistryStore } from '../registry/registry-store.js';
+import type { SecretBox } from '../secrets/secret-box.js';
 import { createAccess, SCOPES, type Access, type Scope } from './access.js';
 
 /** An API key as stored: never the key itself, only its SHA-256 (a 256-bit random secret needs no slow hash). */
@@ -15,15 +16,17 @@ interface ApiKeyRecord {
   accounts: '*' | string[];
   scopes: Scope[];
   sha256: string;
+  /** The key's own secret for signing the callbacks of batches it enqueues, sealed (workers need it back, so no hash). */
+  sealedCallbackSecret?: string;
   createdAt: string;
 }
 
 /** An API key as answers show it. */
-export type ApiKeyView = Omit<ApiKeyRecord, 'sha256'>;
+export type ApiKeyView = Omit<ApiKeyRecord, 'sha256' | 'sealedCallbackSecret'>;
 
 export interface ApiKeys {
-  /** Makes a key; the answer holds it (`key`), the only time it is shown. */
-  create(request: unknown): Promise<ApiKeyView & { key: string }>;
+  /** Makes a key; the answer holds it (`key`) and its callback signing secret, the only time they are shown. */
+  create(request: unknown): Promise<ApiKeyView & { key: string; callbackSecret?: string }>;
   list(): ApiKeyView[];
   /** Revokes a key in every process (within a poll of the registry). */
   revoke(id: string): Promise<void>;
@@ -43,7 +46,29 @@ const requestSchema = z.strictObject({
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest();
 
-export function createApiKeys(store: RegistryStore, feed: RegistryFeed, accounts: AccountRegistry<AccountInfo>): ApiKeys {
+/** Sealed under the key's id, so a sealed secret copied onto another key does not open. */
+const sealOwner = (keyId: string) => `api-key:${keyId}`;
+
+/**
+ * The callback signing secret of an API key (whsec_...), for the workers
+ * that sign its batches' callbacks; undefined when the key is gone or has
+ * none (made without CLOSER_SECRET_KEY).
+ */
+export function apiKeyCallbackSecret(feed: RegistryFeed, box: SecretBox | undefined, keyId: string): string | undefined {
+  const text = feed.records('api-key').get(keyId);
+  const sealed = text === undefined ? undefined : (JSON.parse(text) as ApiKeyRecord).sealedCallbackSecret;
+  return sealed && box ? box.open(sealed, sealOwner(keyId)) : undefined;
+}
+
+/** A stored key's record with its callback secret sealed again under the box's current key; undefined when there is nothing to redo. */
+export function resealApiKey(text: string, box: SecretBox): string | undefined {
+  const record = JSON.parse(text) as ApiKeyRecord;
+  const sealed = record.sealedCallbackSecret;
+  if (!sealed || box.keyIdOf(sealed) === box.keyId) return undefined;
+  return JSON.stringify({ ...record, sealedCallbackSecret: box.seal(box.open(sealed, sealOwner(record.id)), sealOwner(record.id)) });
+}
+
+export function createApiKeys(store: RegistryStore, feed: RegistryFeed, accounts: AccountRegistry<AccountInfo>, box?: SecretBox): ApiKeys {
   const parsed = new Map<string, { text: string; record: ApiKeyRecord }>();
   const recordOf = (id: string): ApiKeyRecord | undefined => {
     const text = feed.records('api-key').get(id);
@@ -55,7 +80,7 @@ export function createApiKeys(store: RegistryStore, feed: RegistryFeed, accounts
     }
     return entry.record;
   };
-  const view = ({ sha256: _hash, ...rest }: ApiKeyRecord): ApiKeyView => rest;
+  const view = ({ sha256: _hash, sealedCallbackSecret: _secret, ...rest }: ApiKeyRecord): ApiKeyView => rest;
 
   return {
     async create(request) {
@@ -69,10 +94,20 @@ export function createApiKeys(store: RegistryStore, feed: RegistryFeed, accounts
       }
       const id = randomBytes(8).toString('hex');
       const key = `ck_${id}_${randomBytes(32).toString('base64url')}`;
-      const record: ApiKeyRecord = { id, name, accounts: covered === '*' ? '*' : [...new Set(covered)], scopes: [...new Set(scopes)], sha256: sha256(key).toString('hex'), createdAt: new Date().toISOString() };
+      // Its own callback secret needs CLOSER_SECRET_KEY to be kept: without it, its batches' callbacks use CLOSER_CALLBACK_SECRET.
+      const callbackSecret = box ? `whsec_${randomBytes(32).toString('base64')}` : undefined;
+      const record: ApiKeyRecord = {
+        id,
+        name,
+        accounts: covered === '*' ? '*' : [...new Set(covered)],
+        scopes: [...new Set(scopes)],
+        sha256: sha256(key).toString('hex'),
+        ...(callbackSecret && box ? { sealedCallbackSecret: box.seal(callbackSecret, sealOwner(id)) } : {}),
+        createdAt: new Date().toISOString(),
+      };
       await store.put('api-key', id, JSON.stringify(record), 'create');
       await feed.sync();
-      return { ...view(record), key };
+      return { ...view(record), key, ...(callbackSecret ? { callbackSecret } : {}) };
     },
     list: () => [...feed.records('api-key').keys()].flatMap((id) => recordOf(id) ?? []).map(view).sort((a, b) => a.createdAt.localeCompare(b.createdAt)),
     async revoke(id) {

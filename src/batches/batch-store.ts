@@ -16,6 +16,8 @@ const OWNER_RETENTION_SECONDS = 30 * 24 * 3600;
 export interface CallbackState {
   url: string;
   events: string[];
+  /** The API key whose own secret signs it; absent: CLOSER_CALLBACK_SECRET does. */
+  keyId?: string;
   state: 'pending' | 'delivered' | 'failed';
   attempts: number;
   /** HTTP status of the last attempt (null: none yet, or it got no answer). */
@@ -268,7 +270,7 @@ export function createBatchStore(connection: RedisClient, keys: KeyNames, { onDo
         ...(callback
           ? {
               callback: {
-                ...(JSON.parse(callback) as { url: string; events: string[] }),
+                ...(JSON.parse(callback) as { url: string; events: string[]; keyId?: string }),
                 state: (callbackState as CallbackState['state'] | null) ?? 'pending',
                 attempts: Number(callbackAttempts ?? 0),
                 lastStatus: callbackLastStatus ? Number(callbackLastStatus) || null : null,

@@ -9,6 +9,8 @@ const DELIVERED_EVENTS: readonly CallbackEvent[] = ['batch.done'];
 export interface CallbackSpec {
   url: string;
   events: CallbackEvent[];
+  /** The API key that asked for it: its own secret signs the deliveries. */
+  keyId?: string;
 }
 
 /**

@@ -38,7 +38,18 @@ export interface CallbackWorker {
  * batch (GET /v1/batches/:id shows it), and on a failure lets BullMQ retry
  * with backoff and jitter, until a day after the batch was done.
  */
-export function startCallbackWorker(deps: { config: Config; redis: RedisClient; keys: KeyNames; batches: BatchStore; metrics: Metrics; logger: Logger }): CallbackWorker {
+export interface CallbackWorkerDeps {
+  config: Config;
+  redis: RedisClient;
+  keys: KeyNames;
+  batches: BatchStore;
+  metrics: Metrics;
+  logger: Logger;
+  /** An API key's own signing secret (the batches it enqueued are signed with it). */
+  keySecret?: (keyId: string) => string | undefined;
+}
+
+export function startCallbackWorker(deps: CallbackWorkerDeps): CallbackWorker {
   const { config, batches, metrics, logger } = deps;
   const process = async (job: Job<CallbackJobData>, token?: string) => {
     const { account, batchId } = job.data;
@@ -58,14 +69,16 @@ export function startCallbackWorker(deps: { config: Config; redis: RedisClient; 
       throw new DelayedError();
     }
     if (callback.state !== 'pending') return callback.state;
-    if (!config.callbackSecret) throw new UnrecoverableError('CLOSER_CALLBACK_SECRET is not set in this worker process');
+    // The key's own secret, when the batch came through a key that has one; the deployment's otherwise (or once the key is revoked).
+    const secret = (callback.keyId !== undefined ? deps.keySecret?.(callback.keyId) : undefined) ?? config.callbackSecret;
+    if (!secret) throw new UnrecoverableError('no secret to sign with: the API key that asked for this callback was revoked, and CLOSER_CALLBACK_SECRET is not set');
     if (Date.now() - Date.parse(callback.doneAt) > DELIVER_FOR_MS) {
       await batches.recordCallback(account, batchId, { status: callback.lastStatus, state: 'failed', counted: false });
       metrics.callbackDeliveries.inc({ outcome: 'gave_up' });
       logger.warn({ account, batchId, url: callback.url, attempts: callback.attempts }, 'callback not delivered within 24 h: marked failed');
       throw new UnrecoverableError('not delivered within 24 h of the batch being done');
     }
-    const outcome = await deliverCallback({ url: callback.url, id: `batch.done_${batchId}`, payload: batchDonePayload(report) }, { secret: config.callbackSecret, allowPrivate: config.callbackAllowPrivate });
+    const outcome = await deliverCallback({ url: callback.url, id: `batch.done_${batchId}`, payload: batchDonePayload(report) }, { secret, allowPrivate: config.callbackAllowPrivate });
     await batches.recordCallback(account, batchId, { status: outcome.status, state: outcome.ok ? 'delivered' : 'pending', counted: true });
     metrics.callbackDeliveries.inc({ outcome: outcome.ok ? 'delivered' : 'failed_attempt' });
     if (!outcome.ok) throw new Error(outcome.status === null ? `no answer: ${outcome.error ?? 'unknown'}` : `the receiver answered ${outcome.status}`);

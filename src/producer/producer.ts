@@ -91,6 +91,8 @@ export interface ProducerOptions {
   enqueueDeadlineMs?: number;
   /** Refs this producer enqueues at once; a close request beyond that is refused (503 busy) rather than slowing everything. */
   maxEnqueueRefs?: number;
+  /** An API key's own callback signing secret, when it has one (the API's registry). */
+  keyCallbackSecret?: (keyId: string) => string | undefined;
 }
 
 /**
@@ -241,9 +243,13 @@ export function createProducer(config: Config, options: ProducerOptions = {}): P
 
   return {
     async close(request, access = FULL_ACCESS) {
-      const { account, refs, batchId: given, priority, callback } = parseCloseRequest(request, await accountNamedIn(request, access));
+      const parsed = parseCloseRequest(request, await accountNamedIn(request, access));
+      const { account, refs, batchId: given, priority } = parsed;
       const entry = entryOf(account.id, access);
-      if (callback && !config.callbackSecret) throw new CallbackSecretMissingError();
+      // A key's batches are signed with its own secret when it has one, with CLOSER_CALLBACK_SECRET otherwise.
+      const keySigns = access.keyId !== undefined && options.keyCallbackSecret?.(access.keyId) !== undefined;
+      const callback = parsed.callback && { ...parsed.callback, ...(keySigns ? { keyId: access.keyId! } : {}) };
+      if (callback && !keySigns && !config.callbackSecret) throw new CallbackSecretMissingError();
       const batchId = given ?? randomUUID();
       const release = admission.take(refs.length);
       try {

@@ -32,7 +32,13 @@ export interface RegistryRuntime<A extends AccountInfo> {
  * accounts and no key, or a key that is not the one they were sealed with.
  * Checked before a process serves anything, so it never half-works.
  */
-export function secretKeyProblems(records: ReadonlyMap<string, string>, box: SecretBox | undefined): string[] {
+export function secretKeyProblems(records: ReadonlyMap<string, string>, box: SecretBox | undefined, apiKeys: ReadonlyMap<string, string> = new Map()): string[] {
+  // API keys' callback secrets are sealed too: a wrong key is named for them as well.
+  const sealedKeys = [...apiKeys.values()].flatMap((text) => (JSON.parse(text) as { sealedCallbackSecret?: string }).sealedCallbackSecret ?? []);
+  if (box && sealedKeys.some((sealed) => !box.keyIds.includes(box.keyIdOf(sealed) ?? '?'))) {
+    const found = sealedKeys.map((sealed) => box.keyIdOf(sealed) ?? '?').find((keyId) => !box.keyIds.includes(keyId))!;
+    return [`${wrongKeyMessage(found, box.keyIds)} (API keys' callback secrets)`];
+  }
   if (records.size === 0) return [];
   if (!box) {
     return [
@@ -76,7 +82,7 @@ export async function openRegistry(
   const feed = createRegistryFeed(store, { onError: (error) => logger.debug({ err: error }, 'registry sync failed; the next round retries') });
   const box = secretBoxOf(config);
   await feed.start();
-  const problems = secretKeyProblems(feed.records('account'), box);
+  const problems = secretKeyProblems(feed.records('account'), box, feed.records('api-key'));
   if (problems.length > 0 && requireKey) {
     feed.stop();
     throw new ConfigError(problems);

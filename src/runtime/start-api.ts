@@ -13,7 +13,7 @@ import { createRedis } from '../redis/create-redis.js';
 import { keepPublished } from '../accounts/account-directory.js';
 import { createSharedServices } from './shared-services.js';
 import { createAccountAdmin } from '../accounts/account-admin.js';
-import { createApiKeys } from '../auth/api-keys.js';
+import { apiKeyCallbackSecret, createApiKeys } from '../auth/api-keys.js';
 import { keyNames } from '../queues/names.js';
 import { connected } from '../redis/connected.js';
 import { openRegistry, type RegistryRuntime } from './open-registry.js';
@@ -51,20 +51,26 @@ export async function startApi(config: Config, logger: Logger, options: ApiOptio
     await connected(redis);
     const opened = await openRegistry(config, redis, keyNames(config.queuePrefix), logger, 'info');
     registry = opened;
-    const services = createSharedServices(config, redis, registry.accounts, metrics);
-    const producer = createProducer(config, { redis, metrics, services, accounts: registry.accounts });
+    const services = createSharedServices(config, redis, opened.accounts, metrics);
+    const producer = createProducer(config, {
+      redis,
+      metrics,
+      services,
+      accounts: opened.accounts,
+      keyCallbackSecret: (keyId) => apiKeyCallbackSecret(opened.feed, opened.box, keyId),
+    });
     const admin = createAccountAdmin({
       config,
       redis,
       keys: services.keys,
-      store: registry.store,
-      accounts: registry.accounts,
-      box: registry.box,
+      store: opened.store,
+      accounts: opened.accounts,
+      box: opened.box,
       queues: services.queues,
       producer,
       configuredElsewhere: async () => (await services.directory.list().catch(() => [])).map((account) => account.id),
     });
-    const apiKeys = createApiKeys(registry.store, registry.feed, registry.accounts);
+    const apiKeys = createApiKeys(opened.store, opened.feed, opened.accounts, opened.box);
     registerQueueGauges(metrics, services.queues, services.control, services.notable);
     const stopPublishing = keepPublished(services.directory, config.accounts, (error) => logger.debug({ err: error }, 'could not publish the accounts; next round retries'));
     const readiness = options.readiness;

@@ -20,6 +20,7 @@ import { warnOfLegacyKeys } from '../upgrade/legacy-keys-warning.js';
 import { accountQueueName, keyNames } from '../queues/names.js';
 import { openRegistry } from './open-registry.js';
 import { startCallbackWorker } from '../callbacks/callback-worker.js';
+import { apiKeyCallbackSecret } from '../auth/api-keys.js';
 import { createSharedServices } from './shared-services.js';
 
 export interface WorkerRuntimeOptions {
@@ -167,7 +168,7 @@ export async function startWorkers(config: Config, logger: Logger, options: Work
     logger,
   });
 
-  const callbackWorker = startCallbackWorker({ config, redis, keys, batches: services.batches, metrics, logger });
+  const callbackWorker = startCallbackWorker({ config, redis, keys, batches: services.batches, metrics, logger, keySecret: (keyId) => apiKeyCallbackSecret(registry.feed, registry.box, keyId) });
 
   let rounds = 0;
   const reconcile = async (scope: 'recent' | 'all' = 'recent') => {

@@ -62,13 +62,14 @@ async function startReceiver(): Promise<Receiver> {
   return { url: `http://127.0.0.1:${(http.address() as { port: number }).port}`, received, plan, server: http };
 }
 
-const workerEnv = () => ({ ...envFor(config), CLOSER_CALLBACK_SECRET: SECRET, CLOSER_CALLBACK_ALLOW_PRIVATE: 'true' });
+const SECRET_KEY = randomBytes(32).toString('base64');
+const workerEnv = () => ({ ...envFor(config), CLOSER_CALLBACK_SECRET: SECRET, CLOSER_CALLBACK_ALLOW_PRIVATE: 'true', CLOSER_SECRET_KEY: SECRET_KEY });
 
 beforeAll(async () => {
   server = await startRedis();
   sim = await PeachSimulator.start({ credentials: 'k' });
   receiver = await startReceiver();
-  config = { ...testConfig(server.url, [peachAccount(sim.url, 'k', 'peach')], { lockDurationMs: 2_000 }), callbackSecret: SECRET, callbackAllowPrivate: true };
+  config = { ...testConfig(server.url, [peachAccount(sim.url, 'k', 'peach')], { lockDurationMs: 2_000 }), callbackSecret: SECRET, callbackAllowPrivate: true, secretKey: SECRET_KEY };
   api = await startApi(config, createLogger({ level: 'silent' }), { host: '127.0.0.1' });
   worker = spawnWorker(workerEnv());
   await worker.started;
@@ -113,6 +114,19 @@ describe('batch.done callbacks', () => {
     expect(answer.status).toBe(202);
     await waitUntil(async () => (await callbackOf('424242'))?.state === 'delivered', { what: 'the callback delivered' });
     expect(deliveredTo('/digits')).toHaveLength(1);
+  });
+
+  it("are signed with the API key's own secret for the batches it enqueued", async () => {
+    const made = await call('POST', '/v1/api-keys', { name: 'app', accounts: ['peach'], scopes: ['close', 'read'] });
+    expect(made.body.callbackSecret).toMatch(/^whsec_/);
+    expect(JSON.stringify((await call('GET', '/v1/api-keys')).body)).not.toContain(made.body.callbackSecret);
+    const [id] = sim.seed(1).map((conversation) => conversation.id);
+    const { batchId } = (await apiCall(api.url, made.body.key, 'POST', '/v1/close', { account: 'peach', conversations: [{ conversationId: id }], callback: { url: `${receiver.url}/own` } })).body;
+    await waitUntil(async () => (await callbackOf(batchId))?.state === 'delivered', { what: 'the callback delivered' });
+    const [delivery] = deliveredTo('/own');
+    const headers = delivery!.headers as Record<string, string>;
+    expect(new Webhook(made.body.callbackSecret).verify(delivery!.body, headers)).toMatchObject({ type: 'batch.done', batchId });
+    expect(() => new Webhook(SECRET).verify(delivery!.body, headers)).toThrow();
   });
 
   it('are retried with backoff: a receiver failing twice gets the event on the third attempt', async () => {

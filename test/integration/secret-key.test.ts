@@ -40,6 +40,8 @@ beforeAll(async () => {
   for (const id of ['one', 'two', 'three']) {
     expect((await apiCall(api.url, config.apiToken!, 'POST', '/v1/accounts', { id, provider: 'peach', baseUrl: sim.url, apiKey: CREDENTIAL })).status).toBe(201);
   }
+  // An API key's own callback secret is sealed with the same key, and rotates with the accounts.
+  expect((await apiCall(api.url, config.apiToken!, 'POST', '/v1/api-keys', { name: 'app', accounts: '*', scopes: ['read'] })).body.callbackSecret).toMatch(/^whsec_/);
 });
 
 afterAll(async () => {
