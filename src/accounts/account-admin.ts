@@ -1,5 +1,5 @@
 import { formatPath } from '../config/format-path.js';
-import type { AccountInfo, Config } from '../config/types.js';
+import type { AccountInfo } from '../config/types.js';
 import type { Producer, AccountStatus } from '../producer/producer.js';
 import { ConflictError, HasPendingError, NotFoundError, SecretKeyMissingError, StaticAccountError, UnknownAccountError, ValidationError, type ValidationIssue } from '../producer/producer-errors.js';
 import type { AccountQueues } from '../queues/account-queues.js';
@@ -42,7 +42,6 @@ export interface AccountAdmin {
 }
 
 export interface AccountAdminDeps {
-  config: Config;
   redis: RedisClient;
   keys: KeyNames;
   store: RegistryStore;

@@ -74,7 +74,6 @@ async function withServices<T>(run: (services: CliServices) => Promise<T>, { req
     const services = createSharedServices(cfg, redis, registry.accounts);
     const producer = createProducer(cfg, { redis, services, accounts: registry.accounts });
     const admin = createAccountAdmin({
-      config: cfg,
       redis,
       keys,
       store: registry.store,

@@ -60,7 +60,6 @@ export async function startApi(config: Config, logger: Logger, options: ApiOptio
       keyCallbackSecret: (keyId) => apiKeyCallbackSecret(opened.feed, opened.box, keyId),
     });
     const admin = createAccountAdmin({
-      config,
       redis,
       keys: services.keys,
       store: opened.store,

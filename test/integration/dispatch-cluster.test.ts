@@ -74,7 +74,7 @@ async function connectionsOfAWorker(config: Config, closeOn: string[]): Promise<
 }
 
 describe('one worker process on a Redis Cluster', () => {
-  it('opens as many connections with 1,000 accounts as with 10, a handful per master', async () => {
+  it('opens at most a handful of connections per master, with 1,000 accounts as with 10', async () => {
     const few = accounts(10, 'few');
     const many = accounts(1_000, 'many');
     const withFew = await connectionsOfAWorker(clusterConfig(cluster, few), few.map((account) => account.id));
@@ -82,10 +82,10 @@ describe('one worker process on a Redis Cluster', () => {
     await waitUntil(async () => [...(await connectionsPerMaster()).values()].every((count) => count === 0), { what: 'the first worker gone' });
     // Closes on 30 accounts, whose hash tags spread them over the three masters.
     const withMany = await connectionsOfAWorker(clusterConfig(cluster, many), many.filter((_, i) => i % 33 === 0).map((account) => account.id));
-    const total = (counts: Map<number, number>) => [...counts.values()].reduce((sum, count) => sum + count, 0);
-    // The same in all (which master holds the wake-up subscription is up to the client: per master they may trade places).
-    expect(total(withMany)).toBe(total(withFew));
-    for (const count of withMany.values()) expect(count).toBeLessThanOrEqual(4);
+    // The same small bound per master for both: the cluster clients connect to a master as their commands first need it,
+    // so which masters a run reaches (and the total, 5 to 8 here) varies with timing, never with the number of accounts.
+    for (const counts of [withFew, withMany]) for (const count of counts.values()) expect(count).toBeLessThanOrEqual(4);
+    // Closes on accounts of every master: the worker reached each of them.
     expect([...withMany.values()].every((count) => count > 0)).toBe(true);
   }, 180_000);
 });
