@@ -17,8 +17,6 @@ export interface AccountSource<A extends AccountInfo = AccountInfo> {
  * edited afterwards could still collide, and is then what counts).
  */
 export interface AccountRegistry<A extends AccountInfo = AccountInfo> extends AccountSource<A> {
-  /** Whether the account is managed (through the API or CLI) rather than configured. */
-  managed(accountId: string): boolean;
   /** A managed account's stored record. */
   record(accountId: string): ManagedRecord | undefined;
   /** The account, syncing with Redis first when it is not known here: another process may have just made it. */
@@ -76,12 +74,12 @@ export function createAccountRegistry<A extends AccountInfo>({ configured, feed,
       const managed = feed ? [...feed.records('account').keys()].filter((id) => !byId.has(id) && managedEntry(id)?.account !== undefined) : [];
       return [...byId.keys(), ...managed];
     },
-    managed: (accountId) => !byId.has(accountId) && feed?.records('account').has(accountId) === true,
     record: (accountId) => (byId.has(accountId) ? undefined : managedEntry(accountId)?.record),
     async lookup(accountId) {
       const found = get(accountId);
       if (found || !feed) return found;
-      await feed.sync();
+      // Redis away: this process's copy answers (the poll catches up), never a failed request for that alone.
+      await feed.sync().catch(() => undefined);
       return get(accountId);
     },
     sync: async () => feed?.sync(),

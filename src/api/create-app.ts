@@ -10,7 +10,8 @@ import { parseJsonBody } from './json-body.js';
 import type { AccountAdmin } from '../accounts/account-admin.js';
 import { FULL_ACCESS, managesEverything, type Access, type Scope } from '../auth/access.js';
 import type { ApiKeys } from '../auth/api-keys.js';
-import { ForbiddenError } from '../producer/producer-errors.js';
+import { ForbiddenError, RedisOutOfMemoryError, RedisUnavailableError } from '../producer/producer-errors.js';
+import { certainlyNotRun, isConnectionLost, isOutOfMemory } from '../redis/redis-errors.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -45,6 +46,14 @@ function requires(scope: Scope, { everything = false } = {}) {
     if (everything && !managesEverything(access)) throw new ForbiddenError('this needs the admin token or an API key with the admin scope over every account ("accounts": "*")');
     if (!access.has(scope)) throw new ForbiddenError(`this API key lacks the "${scope}" scope (needed to ${SCOPE_NEEDS[scope]})`);
   };
+}
+
+/** A Redis error as the refusal it means to a client; undefined for any other error. */
+function asRedisRefusal(error: unknown, method: string): ProducerError | undefined {
+  if (error instanceof ProducerError) return undefined;
+  if (isOutOfMemory(error)) return new RedisOutOfMemoryError();
+  if (isConnectionLost(error)) return new RedisUnavailableError({ uncertain: method !== 'GET' && !certainlyNotRun(error) });
+  return undefined;
 }
 
 function purgeFlag(value: unknown): boolean {
@@ -120,7 +129,9 @@ export function createApp(options: AppOptions): FastifyInstance {
     }
   });
 
-  app.setErrorHandler((error: FastifyError, request, reply) => {
+  app.setErrorHandler((raw: FastifyError, request, reply) => {
+    // Redis trouble met outside the producer's own guard (account and API-key administration): the same 503 answers.
+    const error = asRedisRefusal(raw, request.method) ?? raw;
     if (error instanceof ProducerError) {
       // A refusal because of Redis is the operator's business too: what Redis answered goes to the log, not to the client.
       if (error.httpStatus >= 500) request.log.warn({ code: error.code, err: error.cause ?? error }, 'request refused: Redis trouble');

@@ -119,7 +119,7 @@ export function createApiKeys(store: RegistryStore, feed: RegistryFeed, accounts
       if (!match) return undefined;
       const id = match[1]!;
       // Made a moment ago through another API process: look before refusing.
-      if (!recordOf(id)) await feed.sync();
+      if (!recordOf(id)) await feed.sync().catch(() => undefined);
       const record = recordOf(id);
       if (!record || !timingSafeEqual(sha256(token), Buffer.from(record.sha256, 'hex'))) return undefined;
       return createAccess(record.accounts, record.scopes, record.id);

@@ -27,8 +27,8 @@ export function parseCallbackSpec(raw: unknown, issues: ValidationIssue[]): Call
   }
   const { url, events = ['batch.done'], ...unknown } = raw as Record<string, unknown>;
   for (const key of Object.keys(unknown)) issues.push({ index: null, path: `callback.${key}`, message: 'is not a known field' });
-  const parsed = typeof url === 'string' ? URL.parse(url) : null;
-  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.username || parsed.password || url!.toString().length > 2_000) {
+  const parsed = typeof url === 'string' && url.length <= 2_000 ? URL.parse(url) : null;
+  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.username || parsed.password) {
     issues.push({ index: null, path: 'callback.url', message: 'must be an http(s) URL of at most 2000 characters, without credentials in it' });
   }
   if (!Array.isArray(events) || events.length === 0) {

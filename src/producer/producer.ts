@@ -350,7 +350,8 @@ export function createProducer(config: Config, options: ProducerOptions = {}): P
       if (owner === undefined || !access.sees(owner) || !(await withRedis(() => deadLetters.remove(id), 'write'))) throw new NotFoundError(`dead letter "${id}"`);
     },
 
-    accounts: (access = FULL_ACCESS) => withRedis(() => Promise.all(queues.all().filter(({ account }) => access.sees(account.id)).map(status))),
+    // A key's own accounts only: no queue is made for the others.
+    accounts: (access = FULL_ACCESS) => withRedis(() => Promise.all((access.accounts === '*' ? queues.all() : access.accounts.flatMap((id) => queues.get(id) ?? [])).map(status))),
 
     async account(id, access = FULL_ACCESS) {
       const entry = await knownEntryOf(id, access);

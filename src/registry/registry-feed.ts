@@ -21,8 +21,6 @@ export interface RegistryFeed {
   sync(): Promise<void>;
   /** Resolves when no read is under way (at once, mostly): what a worker waits for before running a job after a change was announced. */
   settled(): Promise<void>;
-  /** When the copy last matched Redis (ms since the epoch), for readiness. */
-  syncedAt(): number;
   stop(): void;
 }
 
@@ -38,7 +36,6 @@ export function createRegistryFeed(store: RegistryStore, { everyMs = REGISTRY_PO
   const records: Record<RegistryKind, Map<string, string>> = { account: new Map(), 'api-key': new Map() };
   const listeners: ((kind: RegistryKind, id: string, value: string | null) => void)[] = [];
   let revision = 0;
-  let syncedAt = 0;
   let running: Promise<void> | undefined;
   let timer: NodeJS.Timeout | undefined;
 
@@ -60,11 +57,7 @@ export function createRegistryFeed(store: RegistryStore, { everyMs = REGISTRY_PO
   }
 
   async function catchUp(): Promise<void> {
-    const now = Date.now();
-    if ((await store.revision()) === revision) {
-      syncedAt = now;
-      return;
-    }
+    if ((await store.revision()) === revision) return;
     for (;;) {
       const read = await store.changesSince(revision);
       if (read.reset) {
@@ -75,7 +68,6 @@ export function createRegistryFeed(store: RegistryStore, { everyMs = REGISTRY_PO
       revision = read.revision;
       if (!read.more) break;
     }
-    syncedAt = now;
   }
 
   let queued: Promise<void> | undefined;
@@ -96,9 +88,7 @@ export function createRegistryFeed(store: RegistryStore, { everyMs = REGISTRY_PO
 
   return {
     async start() {
-      const now = Date.now();
       await reload();
-      syncedAt = now;
       timer = setInterval(() => {
         // Never more than one read in flight: while Redis is away the rounds are skipped, not queued.
         if (!running) sync().catch(onError);
@@ -109,7 +99,6 @@ export function createRegistryFeed(store: RegistryStore, { everyMs = REGISTRY_PO
     onChange: (listener) => void listeners.push(listener),
     sync,
     settled: () => (queued ?? running ?? Promise.resolve()).catch(() => undefined),
-    syncedAt: () => syncedAt,
     stop: () => clearInterval(timer),
   };
 }

@@ -34,11 +34,13 @@ export interface RegistryRuntime<A extends AccountInfo> {
  */
 export function secretKeyProblems(records: ReadonlyMap<string, string>, box: SecretBox | undefined, apiKeys: ReadonlyMap<string, string> = new Map()): string[] {
   // API keys' callback secrets are sealed too: a wrong key is named for them as well.
-  const sealedKeys = [...apiKeys.values()].flatMap((text) => (JSON.parse(text) as { sealedCallbackSecret?: string }).sealedCallbackSecret ?? []);
-  if (box && sealedKeys.some((sealed) => !box.keyIds.includes(box.keyIdOf(sealed) ?? '?'))) {
-    const found = sealedKeys.map((sealed) => box.keyIdOf(sealed) ?? '?').find((keyId) => !box.keyIds.includes(keyId))!;
-    return [`${wrongKeyMessage(found, box.keyIds)} (API keys' callback secrets)`];
-  }
+  const unknownKeyId = box
+    ? [...apiKeys.values()]
+        .flatMap((text) => (JSON.parse(text) as { sealedCallbackSecret?: string }).sealedCallbackSecret ?? [])
+        .map((sealed) => box.keyIdOf(sealed) ?? '?')
+        .find((keyId) => !box.keyIds.includes(keyId))
+    : undefined;
+  if (box && unknownKeyId !== undefined) return [`${wrongKeyMessage(unknownKeyId, box.keyIds)} (API keys' callback secrets)`];
   if (records.size === 0) return [];
   if (!box) {
     return [
