@@ -33,5 +33,6 @@ describe('a worker process that loses Redis', () => {
       await workers.close();
       await server.stop();
     }
-  });
+    // Its steps have their own budgets (20 s + 30 s + 20 s): a step that overruns names itself instead of jest's blanket timeout.
+  }, 120_000);
 });
