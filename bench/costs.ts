@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { loadConfig } from '../src/config/load-config.js';
 import { rateOf } from '../src/config/rate.js';
 import type { PeachAccount } from '../src/config/types.js';
-import { createBatchStore } from '../src/batches/batch-store.js';
+import { conversationEnd, createBatchStore } from '../src/batches/batch-store.js';
 import { createLogger } from '../src/logger.js';
 import { createMetrics } from '../src/metrics/metrics.js';
 import { createHttpClient } from '../src/providers/http/create-http-client.js';
@@ -62,7 +62,7 @@ async function runQueue(variant: QueueVariant): Promise<Cost> {
   const connection = new Redis(redisServer.url, { maxRetriesPerRequest: null });
   const queue = new Queue('q', { connection, prefix });
   const store = createBatchStore(connection, keys);
-  const marks = createBatchMarks({ markCompleted: (batchId, jobIds, options) => store.markCompleted('peach', batchId, jobIds, options) }, createLogger({ level: 'silent' }));
+  const marks = createBatchMarks({ markCompleted: (batchId, ends, options) => store.markCompleted('peach', batchId, ends, options) }, createLogger({ level: 'silent' }));
   let worker: Worker | undefined;
   try {
     return await measure(async () => {
@@ -75,7 +75,7 @@ async function runQueue(variant: QueueVariant): Promise<Cost> {
         worker = new Worker(
           'q',
           async (job) => {
-            if (variant.mark) await marks.completed({ batchId: 'batch', jobId: job.id! }, { skipped: false });
+            if (variant.mark) await marks.completed({ batchId: 'batch', jobId: job.id!, event: conversationEnd({ conversationId: 1 }, { outcome: 'closed' }) }, { skipped: false });
             return { outcome: 'closed', status: 200 };
           },
           {

@@ -30,6 +30,45 @@ export interface CallbackState {
 export interface BatchStoreOptions {
   /** Told once when a batch with a callback becomes done (the callback's job is brought forward). */
   onDone?: (account: string, batchId: string) => void;
+  /**
+   * Told when a batch that asked for conversation events got its first event
+   * since its last delivery emptied them: `arm` numbers the events job to make.
+   */
+  onEvents?: (account: string, batchId: string, arm: number) => void;
+}
+
+/** A job that ended: its id and, for the batch's conversation events, what happened to its conversation. */
+export interface JobEnd {
+  jobId: string;
+  /** JSON of `{ref, outcome | reason, at}` (see conversationEnd); kept only when the batch asked for its kind of event. */
+  event: string;
+}
+
+/** The conversation event of a job's end, as the callback carries it. */
+export function conversationEnd(ref: unknown, what: { outcome: string } | { reason: string }, at = new Date()): string {
+  return JSON.stringify({ ref, ...what, at: at.toISOString() });
+}
+
+/** Which conversation events a batch gathers, as the batch records them: one letter each. */
+const EVENT_CODES: Record<string, string> = { 'conversation.closed': 'c', 'conversation.dead_lettered': 'd' };
+const EVENT_TYPES: Record<string, string> = { c: 'conversation.closed', d: 'conversation.dead_lettered' };
+
+/** The next conversation events to deliver: all of one type, in the order they happened. */
+export interface EventChunk {
+  type: 'conversation.closed' | 'conversation.dead_lettered';
+  /** Events of the batch settled before these (delivered or dropped): with the batch id, names the delivery. */
+  sequence: number;
+  items: unknown[];
+  /** When this chunk was first taken (its 24 h of attempts count from then). */
+  takenAt: number;
+}
+
+/** A batch's conversation events as they stand. */
+export interface EventsState {
+  /** An events job is on its way (or should be: `arm` numbers it). */
+  armed: boolean;
+  arm: number;
+  waiting: number;
 }
 
 export interface BatchReport {
@@ -50,7 +89,10 @@ export interface BatchReport {
   /** When a cancel was asked for; null if never. */
   cancelledAt: string | null;
   /** Present when the batch asked for a callback: where it goes, and how its delivery stands. */
-  callback?: CallbackState;
+  callback?: CallbackState & {
+    /** Present when conversation events were asked for: how many were delivered, are waiting, or were given up after 24 h. */
+    conversationEvents?: { delivered: number; waiting: number; failed: number };
+  };
   createdAt: string;
   /** When the last of its jobs ended, once the batch is done; null before. */
   finishedAt: string | null;
@@ -84,8 +126,8 @@ export interface BatchStore {
     addJobs: (transaction: ChainableCommander) => void,
   ): Promise<number>;
   /** Several jobs of one batch in one round trip (a worker's closes that ended together). */
-  markCompleted(account: string, batchId: string, jobIds: readonly string[], options?: { skipped?: boolean }): Promise<void>;
-  markDead(account: string, batchId: string, jobId: string): Promise<void>;
+  markCompleted(account: string, batchId: string, ends: readonly JobEnd[], options?: { skipped?: boolean }): Promise<void>;
+  markDead(account: string, batchId: string, end: JobEnd): Promise<void>;
   unmarkDead(account: string, batchId: string, jobId: string): Promise<void>;
   /** The batch, found through its owner; undefined when no job of it exists (or ever did, within retention). */
   get(batchId: string): Promise<BatchReport | undefined>;
@@ -100,6 +142,15 @@ export interface BatchStore {
   seal(account: string, batchId: string): Promise<void>;
   /** One delivery attempt of the batch's callback: its HTTP status (null: no answer) and the state it leaves. */
   recordCallback(account: string, batchId: string, attempt: { status: number | null; state: CallbackState['state']; counted: boolean }): Promise<void>;
+  /**
+   * The conversation events to deliver next (the same ones again until they
+   * are settled: a retry carries what the failed attempt carried); undefined
+   * when none wait, which also lets the next event arm a new events job.
+   */
+  takeEvents(account: string, batchId: string): Promise<EventChunk | undefined>;
+  /** The chunk taken last was delivered (or given up: `dropped`); resolves to how many events still wait. */
+  settleEvents(account: string, batchId: string, count: number, options?: { dropped?: boolean }): Promise<number>;
+  eventsState(account: string, batchId: string): Promise<EventsState>;
 }
 
 /**
@@ -132,33 +183,90 @@ const CHUNK = 1_000;
 /**
  * Marks jobs completed (and skipped), dead or cancelled, and refreshes every
  * key of the batch's expiry, in one round trip. KEYS: as allKeys(). ARGV[1]
- * ttl s, ARGV[2] 'completed' | 'skipped' | 'dead' | 'cancelled', ARGV[3] when
- * (ms since the epoch), ARGV[4...] job ids (at most CHUNK).
+ * ttl s, ARGV[2] 'completed' | 'skipped' | 'dead' | 'cancelled' | 'sealed',
+ * ARGV[3] when (ms since the epoch), then (job id, event) pairs for an end
+ * (at most CHUNK) or job ids for a cancel. A job's event is kept when the
+ * batch gathers its kind (field 'events') and the job was not marked so
+ * already (a re-run adds none). Answers {2 when this mark made the batch done
+ * else 1, the number of the events job to make or 0}.
  */
 const MARK_SCRIPT = `
-if ARGV[2] == 'dead' then
-  redis.call('SADD', KEYS[4], unpack(ARGV, 4))
-elseif ARGV[2] == 'cancelled' then
+local kind = ARGV[2]
+local arm = 0
+if kind == 'cancelled' then
   for i = 4, #ARGV do
     if redis.call('SISMEMBER', KEYS[3], ARGV[i]) == 0 and redis.call('SISMEMBER', KEYS[4], ARGV[i]) == 0 then redis.call('SADD', KEYS[7], ARGV[i]) end
   end
-elseif ARGV[2] == 'sealed' then
+elseif kind == 'sealed' then
   if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'sealed', 1) end
 else
-  redis.call('SADD', KEYS[3], unpack(ARGV, 4))
-  redis.call('SREM', KEYS[4], unpack(ARGV, 4))
-  if ARGV[2] == 'skipped' then redis.call('SADD', KEYS[6], unpack(ARGV, 4)) end
+  local code = kind == 'dead' and 'd' or 'c'
+  local wanted = string.find(redis.call('HGET', KEYS[1], 'events') or '', code, 1, true)
+  local kept = 0
+  for i = 4, #ARGV, 2 do
+    local added
+    if kind == 'dead' then
+      added = redis.call('SADD', KEYS[4], ARGV[i])
+    else
+      added = redis.call('SADD', KEYS[3], ARGV[i])
+      redis.call('SREM', KEYS[4], ARGV[i])
+      if kind == 'skipped' then redis.call('SADD', KEYS[6], ARGV[i]) end
+    end
+    if added == 1 and wanted then
+      redis.call('RPUSH', KEYS[8], code .. ARGV[i + 1])
+      kept = kept + 1
+    end
+  end
+  if kept > 0 and redis.call('HSETNX', KEYS[1], 'eventsArmed', 1) == 1 then arm = redis.call('HINCRBY', KEYS[1], 'eventsArms', 1) end
 end
-if ARGV[2] ~= 'sealed' and redis.call('HEXISTS', KEYS[1], 'account') == 1 then redis.call('HSET', KEYS[1], 'lastEndAt', ARGV[3]) end
+if kind ~= 'sealed' and redis.call('HEXISTS', KEYS[1], 'account') == 1 then redis.call('HSET', KEYS[1], 'lastEndAt', ARGV[3]) end
 for _, key in ipairs(KEYS) do redis.call('EXPIRE', key, ARGV[1]) end
 -- A batch with a callback, whole (sealed) and with nothing pending, is done: the one mark that sees it first says so (2).
 if redis.call('HEXISTS', KEYS[1], 'callback') == 1 and redis.call('HEXISTS', KEYS[1], 'sealed') == 1 then
   local dead = redis.call('SCARD', KEYS[4]) - redis.call('SINTERCARD', 2, KEYS[4], KEYS[3])
   local pending = redis.call('SCARD', KEYS[2]) - redis.call('SCARD', KEYS[3]) - dead - redis.call('SCARD', KEYS[7])
-  if pending <= 0 and redis.call('HSETNX', KEYS[1], 'doneAt', ARGV[3]) == 1 then return 2 end
+  if pending <= 0 and redis.call('HSETNX', KEYS[1], 'doneAt', ARGV[3]) == 1 then return {2, arm} end
 end
-return 1
+return {1, arm}
 `;
+
+/**
+ * The conversation events to deliver next. KEYS: batch, events. ARGV[1] most
+ * per delivery, ARGV[2] now (ms). The chunk's size is recorded when first
+ * taken, so every attempt carries the same events under the same id. An empty
+ * list disarms (the next event makes a new events job): in the same script as
+ * the look, so no event slips between the two.
+ */
+const TAKE_EVENTS_SCRIPT = `
+local size = tonumber(redis.call('HGET', KEYS[1], 'eventsChunk') or '0')
+if size == 0 then
+  local head = redis.call('LRANGE', KEYS[2], 0, tonumber(ARGV[1]) - 1)
+  if #head == 0 then
+    redis.call('HDEL', KEYS[1], 'eventsArmed')
+    return {}
+  end
+  local code = string.sub(head[1], 1, 1)
+  size = 1
+  while size < #head and string.sub(head[size + 1], 1, 1) == code do size = size + 1 end
+  redis.call('HSET', KEYS[1], 'eventsChunk', size, 'eventsChunkAt', ARGV[2])
+end
+local meta = redis.call('HMGET', KEYS[1], 'eventsSettled', 'eventsChunkAt')
+return {meta[1] or '0', meta[2] or ARGV[2], redis.call('LRANGE', KEYS[2], 0, size - 1)}
+`;
+
+/** The chunk taken is settled. KEYS: batch, events. ARGV[1] its size, ARGV[2] '1' when given up. Answers how many wait. */
+const SETTLE_EVENTS_SCRIPT = `
+redis.call('LTRIM', KEYS[2], tonumber(ARGV[1]), -1)
+redis.call('HINCRBY', KEYS[1], 'eventsSettled', ARGV[1])
+if ARGV[2] == '1' then redis.call('HINCRBY', KEYS[1], 'eventsDropped', ARGV[1]) end
+redis.call('HDEL', KEYS[1], 'eventsChunk', 'eventsChunkAt')
+local waiting = redis.call('LLEN', KEYS[2])
+if waiting == 0 then redis.call('HDEL', KEYS[1], 'eventsArmed') end
+return waiting
+`;
+
+/** Events per delivery at most: a request stays well under a megabyte. */
+const EVENTS_PER_DELIVERY = 1_000;
 
 /**
  * A batch's counts, read at one instant. A script rather than MULTI: Redis
@@ -166,26 +274,30 @@ return 1
  * then. KEYS as allKeys().
  */
 const READ_SCRIPT = `
-local meta = redis.call('HMGET', KEYS[1], 'account', 'createdAt', 'lastEndAt', 'cancelledAt', 'callback', 'callbackState', 'callbackAttempts', 'callbackLastStatus', 'callbackDeliveredAt', 'doneAt')
+local meta = redis.call('HMGET', KEYS[1], 'account', 'createdAt', 'lastEndAt', 'cancelledAt', 'callback', 'callbackState', 'callbackAttempts', 'callbackLastStatus', 'callbackDeliveredAt', 'doneAt', 'eventsSettled', 'eventsDropped')
 return {
-  meta[1], meta[2], meta[3], meta[4], meta[5], meta[6], meta[7], meta[8], meta[9], meta[10],
+  meta[1], meta[2], meta[3], meta[4], meta[5], meta[6], meta[7], meta[8], meta[9], meta[10], meta[11], meta[12],
   redis.call('SCARD', KEYS[2]), redis.call('SCARD', KEYS[3]), redis.call('SCARD', KEYS[4]),
   redis.call('SINTERCARD', 2, KEYS[4], KEYS[3]),
-  redis.call('SCARD', KEYS[5]), redis.call('SCARD', KEYS[6]), redis.call('SCARD', KEYS[7])
+  redis.call('SCARD', KEYS[5]), redis.call('SCARD', KEYS[6]), redis.call('SCARD', KEYS[7]), redis.call('LLEN', KEYS[8])
 }
 `;
 
 type BatchScripts = {
-  closerMarkBatch(...args: (string | number)[]): Promise<number>;
+  closerMarkBatch(...args: (string | number)[]): Promise<[number, number]>;
   closerReadBatch(...keys: string[]): Promise<unknown[]>;
+  closerTakeEvents(...args: (string | number)[]): Promise<[string, string, string[]] | []>;
+  closerSettleEvents(...args: (string | number)[]): Promise<number>;
 };
 type RegisterScript = { closerRegisterBatchJobs(...args: (string | number)[]): ChainableCommander };
 
-export function createBatchStore(connection: RedisClient, keys: KeyNames, { onDone }: BatchStoreOptions = {}): BatchStore {
+export function createBatchStore(connection: RedisClient, keys: KeyNames, { onDone, onEvents }: BatchStoreOptions = {}): BatchStore {
   const redis = connection as RedisClient & BatchScripts;
-  if (!('closerMarkBatch' in connection)) connection.defineCommand('closerMarkBatch', { numberOfKeys: 7, lua: MARK_SCRIPT });
-  if (!('closerReadBatch' in connection)) connection.defineCommand('closerReadBatch', { numberOfKeys: 7, lua: READ_SCRIPT });
-  if (!('closerRegisterBatchJobs' in connection)) connection.defineCommand('closerRegisterBatchJobs', { numberOfKeys: 7, lua: REGISTER_SCRIPT });
+  if (!('closerMarkBatch' in connection)) connection.defineCommand('closerMarkBatch', { numberOfKeys: 8, lua: MARK_SCRIPT });
+  if (!('closerReadBatch' in connection)) connection.defineCommand('closerReadBatch', { numberOfKeys: 8, lua: READ_SCRIPT });
+  if (!('closerRegisterBatchJobs' in connection)) connection.defineCommand('closerRegisterBatchJobs', { numberOfKeys: 8, lua: REGISTER_SCRIPT });
+  if (!('closerTakeEvents' in connection)) connection.defineCommand('closerTakeEvents', { numberOfKeys: 2, lua: TAKE_EVENTS_SCRIPT });
+  if (!('closerSettleEvents' in connection)) connection.defineCommand('closerSettleEvents', { numberOfKeys: 2, lua: SETTLE_EVENTS_SCRIPT });
   const allKeys = (account: string, batchId: string) => [
     keys.batch(account, batchId),
     keys.batchJobs(account, batchId),
@@ -194,15 +306,22 @@ export function createBatchStore(connection: RedisClient, keys: KeyNames, { onDo
     keys.batchDuplicates(account, batchId),
     keys.batchSkipped(account, batchId),
     keys.batchCancelled(account, batchId),
+    keys.batchEvents(account, batchId),
   ];
-  async function mark(account: string, batchId: string, jobIds: readonly string[], how: 'completed' | 'skipped' | 'dead' | 'cancelled' | 'sealed'): Promise<void> {
-    const marked: Promise<number>[] = [];
+  const eventKeys = (account: string, batchId: string) => [keys.batch(account, batchId), keys.batchEvents(account, batchId)];
+  /** `args`: job ids (cancelled), (job id, event) pairs (ends), nothing (sealed); `per`: how many args make one job. */
+  async function mark(account: string, batchId: string, args: readonly string[], how: 'completed' | 'skipped' | 'dead' | 'cancelled' | 'sealed', per = 1): Promise<void> {
+    const marked: Promise<[number, number]>[] = [];
     // Every chunk is sent before the first answer is awaited, so all of them reach Redis in this order at once.
-    for (let start = 0; start < jobIds.length || (how === 'sealed' && start === 0); start += CHUNK) {
-      marked.push(redis.closerMarkBatch(...allKeys(account, batchId), RETENTION_SECONDS, how, Date.now(), ...jobIds.slice(start, start + CHUNK)));
+    for (let start = 0; start < args.length || (how === 'sealed' && start === 0); start += CHUNK * per) {
+      marked.push(redis.closerMarkBatch(...allKeys(account, batchId), RETENTION_SECONDS, how, Date.now(), ...args.slice(start, start + CHUNK * per)));
     }
-    if ((await Promise.all(marked)).includes(2)) onDone?.(account, batchId);
+    const answers = await Promise.all(marked);
+    const arm = Math.max(...answers.map(([, armed]) => armed));
+    if (arm > 0) onEvents?.(account, batchId, arm);
+    if (answers.some(([done]) => done === 2)) onDone?.(account, batchId);
   }
+  const ends = (list: readonly JobEnd[]) => list.flatMap(({ jobId, event }) => [jobId, event]);
 
   return {
     async claim(batchId, account) {
@@ -215,7 +334,11 @@ export function createBatchStore(connection: RedisClient, keys: KeyNames, { onDo
       // A plain write first: under maxmemory Redis then refuses the whole transaction (EXECABORT), never a part of it.
       transaction.hsetnx(keys.batch(account, batchId), 'account', account);
       // The first request's callback is the batch's: a resend does not change where it goes.
-      if (callback !== undefined) transaction.hsetnx(keys.batch(account, batchId), 'callback', callback);
+      if (callback !== undefined) {
+        transaction.hsetnx(keys.batch(account, batchId), 'callback', callback);
+        const codes = ((JSON.parse(callback) as { events?: string[] }).events ?? []).map((event) => EVENT_CODES[event] ?? '').join('');
+        if (codes) transaction.hsetnx(keys.batch(account, batchId), 'events', codes);
+      }
       addJobs(transaction);
       const pairs = jobs.flatMap(({ jobId, refKey }) => [jobId, refKey]);
       (transaction as ChainableCommander & RegisterScript).closerRegisterBatchJobs(...allKeys(account, batchId), RETENTION_SECONDS, new Date().toISOString(), jobKeyPrefix, ...pairs);
@@ -226,8 +349,8 @@ export function createBatchStore(connection: RedisClient, keys: KeyNames, { onDo
       if (failed) throw failed[0];
       return results.at(-1)![1] as number;
     },
-    markCompleted: (account, batchId, jobIds, { skipped = false } = {}) => mark(account, batchId, jobIds, skipped ? 'skipped' : 'completed'),
-    markDead: (account, batchId, jobId) => mark(account, batchId, [jobId], 'dead'),
+    markCompleted: (account, batchId, list, { skipped = false } = {}) => mark(account, batchId, ends(list), skipped ? 'skipped' : 'completed', 2),
+    markDead: (account, batchId, end) => mark(account, batchId, ends([end]), 'dead', 2),
     async unmarkDead(account, batchId, jobId) {
       await redis.srem(keys.batchDead(account, batchId), jobId);
     },
@@ -245,13 +368,30 @@ export function createBatchStore(connection: RedisClient, keys: KeyNames, { onDo
       if (state === 'delivered') transaction.hset(key, 'callbackDeliveredAt', Date.now());
       await transaction.exec();
     },
+    async takeEvents(account, batchId) {
+      const answer = await redis.closerTakeEvents(...eventKeys(account, batchId), EVENTS_PER_DELIVERY, Date.now());
+      if (answer.length === 0) return undefined;
+      const [settled, takenAt, items] = answer;
+      return {
+        type: EVENT_TYPES[items[0]!.charAt(0)] as EventChunk['type'],
+        sequence: Number(settled),
+        items: items.map((item) => JSON.parse(item.slice(1)) as unknown),
+        takenAt: Number(takenAt),
+      };
+    },
+    settleEvents: (account, batchId, count, { dropped = false } = {}) => redis.closerSettleEvents(...eventKeys(account, batchId), count, dropped ? '1' : '0'),
+    async eventsState(account, batchId) {
+      const [armed, arm] = await redis.hmget(keys.batch(account, batchId), 'eventsArmed', 'eventsArms');
+      return { armed: armed !== null, arm: Number(arm ?? 0), waiting: await redis.llen(keys.batchEvents(account, batchId)) };
+    },
     async get(batchId) {
       const owner = await redis.get(keys.batchOwner(batchId));
       if (!owner) return undefined;
       const read = (await redis.closerReadBatch(...allKeys(owner, batchId))) as (string | number | null)[];
-      const [account, createdAt, lastEndAt, cancelledAt, callback, callbackState, callbackAttempts, callbackLastStatus, callbackDeliveredAt, doneAt] = read.slice(0, 10) as (string | null)[];
-      const [total, completed, dead, deadAndCompleted, duplicates, skipped, cancelled] = read.slice(10) as number[];
+      const [account, createdAt, lastEndAt, cancelledAt, callback, callbackState, callbackAttempts, callbackLastStatus, callbackDeliveredAt, doneAt, eventsSettled, eventsDropped] = read.slice(0, 12) as (string | null)[];
+      const [total, completed, dead, deadAndCompleted, duplicates, skipped, cancelled, eventsWaiting] = read.slice(12) as number[];
       if (!account) return undefined;
+      const asked = callback ? (JSON.parse(callback) as { url: string; events: string[]; keyId?: string }) : undefined;
       const deadLettered = dead! - deadAndCompleted!;
       const pending = Math.max(0, total! - completed! - deadLettered - cancelled!);
       const done = pending === 0;
@@ -267,15 +407,18 @@ export function createBatchStore(connection: RedisClient, keys: KeyNames, { onDo
         skipped: skipped!,
         cancelled: cancelled!,
         cancelledAt: cancelledAt ? new Date(Number(cancelledAt)).toISOString() : null,
-        ...(callback
+        ...(asked
           ? {
               callback: {
-                ...(JSON.parse(callback) as { url: string; events: string[]; keyId?: string }),
+                ...asked,
                 state: (callbackState as CallbackState['state'] | null) ?? 'pending',
                 attempts: Number(callbackAttempts ?? 0),
                 lastStatus: callbackLastStatus ? Number(callbackLastStatus) || null : null,
                 deliveredAt: callbackDeliveredAt ? new Date(Number(callbackDeliveredAt)).toISOString() : null,
                 doneAt: doneAt ? new Date(Number(doneAt)).toISOString() : null,
+                ...(asked.events.some((event) => EVENT_CODES[event])
+                  ? { conversationEvents: { delivered: Number(eventsSettled ?? 0) - Number(eventsDropped ?? 0), waiting: eventsWaiting!, failed: Number(eventsDropped ?? 0) } }
+                  : {}),
               },
             }
           : {}),

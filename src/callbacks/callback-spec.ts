@@ -2,8 +2,6 @@ import type { ValidationIssue } from '../producer/producer-errors.js';
 
 export const CALLBACK_EVENTS = ['batch.done', 'conversation.closed', 'conversation.dead_lettered'] as const;
 export type CallbackEvent = (typeof CALLBACK_EVENTS)[number];
-/** What this version delivers; the conversation events are refused with a clear message until it does. */
-const DELIVERED_EVENTS: readonly CallbackEvent[] = ['batch.done'];
 
 /** A close request's `callback`: where to POST the batch's events. */
 export interface CallbackSpec {
@@ -37,7 +35,6 @@ export function parseCallbackSpec(raw: unknown, issues: ValidationIssue[]): Call
   }
   events.forEach((event, index) => {
     if (!(CALLBACK_EVENTS as readonly unknown[]).includes(event)) issues.push({ index: null, path: `callback.events[${index}]`, message: `must be one of ${CALLBACK_EVENTS.join(', ')}` });
-    else if (!DELIVERED_EVENTS.includes(event as CallbackEvent)) issues.push({ index: null, path: `callback.events[${index}]`, message: `"${String(event)}" is not delivered by this version yet; ask for batch.done` });
   });
   return parsed ? { url: parsed.toString(), events: [...new Set(events as CallbackEvent[])] } : undefined;
 }

@@ -1,5 +1,5 @@
 import type { Job } from 'bullmq';
-import type { BatchStore } from '../batches/batch-store.js';
+import { conversationEnd, type BatchStore } from '../batches/batch-store.js';
 import type { AccountQueue, AccountQueues } from '../queues/account-queues.js';
 import { CLOSE_JOB, closeJobOptions, DEAD_LETTER_JOB, type CloseJobData } from '../queues/close-job.js';
 import { qualifiedId, parseQualifiedId } from '../queues/names.js';
@@ -85,7 +85,7 @@ export function createDeadLetterStore(queues: AccountQueues, batches: BatchStore
     // Dead letter first (its id is the job's, so a repeat is a no-op), then the batch, then the source job.
     await entry.deadLetters.add(DEAD_LETTER_JOB, stored, { jobId: job.id, removeOnComplete: false, removeOnFail: false });
     await deadLettered?.(entry.account.id);
-    if (stored.batchId) await batches.markDead(entry.account.id, stored.batchId, job.id);
+    if (stored.batchId) await batches.markDead(entry.account.id, stored.batchId, { jobId: job.id, event: conversationEnd(stored.ref, { reason: stored.reason }, new Date(stored.failedAt)) });
     // Counted once: only the mover that removes the source job (a repeat finds it gone).
     const removed = await job.remove().then(() => true, () => false);
     if (removed) metrics?.deadLettersAdded.inc({ account: entry.account.id, reason: stored.reason });

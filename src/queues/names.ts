@@ -29,6 +29,8 @@ export interface KeyNames {
   batchSkipped(accountId: string, batchId: string): string;
   /** Job ids a cancel removed before they ran. */
   batchCancelled(accountId: string, batchId: string): string;
+  /** Conversation events waiting for their callback (a list, oldest first). */
+  batchEvents(accountId: string, batchId: string): string;
   /** Which account a batch id belongs to (batch ids are unique across accounts; GET /v1/batches/:id has no account). */
   batchOwner(batchId: string): string;
   /** Accounts the running processes serve, without credentials (account-directory.ts). */
@@ -82,6 +84,7 @@ export function keyNames(base: string): KeyNames {
     batchDuplicates: (id, batchId) => `${batch(id, batchId)}:duplicates`,
     batchSkipped: (id, batchId) => `${batch(id, batchId)}:skipped`,
     batchCancelled: (id, batchId) => `${batch(id, batchId)}:cancelled`,
+    batchEvents: (id, batchId) => `${batch(id, batchId)}:events`,
     batchOwner: (batchId) => `${base}:batch-owner:${batchId}`,
     publishedAccounts: () => `${base}:published-accounts`,
     readinessProbe: (tag) => `${base}:{${tag}}:readiness-probe`,

@@ -34,7 +34,11 @@ export function createSharedServices<A extends AccountInfo>(config: Config, redi
   const keys = keyNames(config.queuePrefix);
   const queues = createAccountQueues(accounts, redis, keys);
   const callbacks = createCallbackQueue(redis, keys);
-  const batches = createBatchStore(redis, keys, { onDone: (_account, batchId) => void callbacks.promote(batchId).catch(() => undefined) });
+  const batches = createBatchStore(redis, keys, {
+    onDone: (_account, batchId) => void callbacks.promote(batchId).catch(() => undefined),
+    // A lost add is made up by the batch's callback job, which looks for the events job before batch.done (callback-worker.ts).
+    onEvents: (account, batchId, arm) => void callbacks.gather(account, batchId, arm).catch(() => undefined),
+  });
   const index = createReadyIndex(redis, keys);
   const notable = createNotableAccounts(redis, keys);
   return {

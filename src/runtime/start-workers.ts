@@ -168,7 +168,7 @@ export async function startWorkers(config: Config, logger: Logger, options: Work
     logger,
   });
 
-  const callbackWorker = startCallbackWorker({ config, redis, keys, batches: services.batches, metrics, logger, keySecret: (keyId) => apiKeyCallbackSecret(registry.feed, registry.box, keyId) });
+  const callbackWorker = startCallbackWorker({ config, redis, keys, batches: services.batches, callbacks: services.callbacks, metrics, logger, keySecret: (keyId) => apiKeyCallbackSecret(registry.feed, registry.box, keyId) });
 
   let rounds = 0;
   const reconcile = async (scope: 'recent' | 'all' = 'recent') => {

@@ -73,7 +73,7 @@ export function createAccountJobs(deps: AccountJobsDeps): AccountJobs {
     },
   });
   const context = { entry, limiter, control: deps.control, logger, metrics, ...(deps.events ? { events: deps.events } : {}) };
-  const marks: BatchMarks = createBatchMarks({ markCompleted: (batchId, jobIds, options) => deps.batches.markCompleted(account, batchId, jobIds, options) }, logger);
+  const marks: BatchMarks = createBatchMarks({ markCompleted: (batchId, ends, options) => deps.batches.markCompleted(account, batchId, ends, options) }, logger);
   const processors: Record<string, (job: Job, token?: string) => Promise<unknown>> = {
     [CLOSE_JOB]: createCloseProcessor({ ...context, client, marks }),
     [LIST_JOB]: createListProcessor({ ...context, client }),

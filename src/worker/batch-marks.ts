@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { JobEnd } from '../batches/batch-store.js';
 import type { Logger } from '../logger.js';
 
 /** Waits between attempts at a mark Redis refused: 0.1 s, doubling up to 5 s. */
@@ -8,6 +9,8 @@ const LONGEST_RETRY_MS = 5_000;
 export interface MarkIds {
   batchId: string;
   jobId: string;
+  /** The conversation event of the job's end (conversationEnd in batch-store.ts). */
+  event: string;
 }
 
 /**
@@ -42,12 +45,12 @@ export interface BatchMarks {
 interface Group {
   batchId: string;
   skipped: boolean;
-  jobIds: string[];
+  ends: JobEnd[];
 }
 
 /** One account's marks (what its batch store calls are bound to). */
 export interface AccountMarks {
-  markCompleted(batchId: string, jobIds: readonly string[], options: { skipped: boolean }): Promise<void>;
+  markCompleted(batchId: string, ends: readonly JobEnd[], options: { skipped: boolean }): Promise<void>;
 }
 
 /** `batches` must run on the connection BullMQ's worker uses (see above). */
@@ -59,17 +62,18 @@ export function createBatchMarks(batches: AccountMarks, logger: Logger): BatchMa
   let sending: Promise<void> | undefined;
 
   /** The first attempt is sent before this returns its promise: an async function runs up to its first await at once. */
-  async function untilLanded({ batchId, skipped, jobIds }: Group): Promise<void> {
+  async function untilLanded({ batchId, skipped, ends }: Group): Promise<void> {
+    const jobIds = () => ends.map(({ jobId }) => jobId);
     for (let waitMs = FIRST_RETRY_MS; ; waitMs = Math.min(waitMs * 2, LONGEST_RETRY_MS)) {
       try {
-        await batches.markCompleted(batchId, jobIds, { skipped });
+        await batches.markCompleted(batchId, ends, { skipped });
         return;
       } catch (error) {
         if (draining) {
-          logger.error({ err: error, batchId, jobIds }, 'batch marks lost while stopping: the batch counts these completed jobs as pending');
+          logger.error({ err: error, batchId, jobIds: jobIds() }, 'batch marks lost while stopping: the batch counts these completed jobs as pending');
           return;
         }
-        logger.warn({ err: error, batchId, jobIds, retryInMs: waitMs }, 'batch marks refused; sending them again');
+        logger.warn({ err: error, batchId, jobIds: jobIds(), retryInMs: waitMs }, 'batch marks refused; sending them again');
         await sleep(waitMs);
       }
     }
@@ -86,11 +90,11 @@ export function createBatchMarks(batches: AccountMarks, logger: Logger): BatchMa
   }
 
   return {
-    completed({ batchId, jobId }, { skipped }) {
+    completed({ batchId, jobId, event }, { skipped }) {
       const key = `${skipped ? 'skipped' : 'completed'} ${batchId}`;
       const group = queued.get(key);
-      if (group) group.jobIds.push(jobId);
-      else queued.set(key, { batchId, skipped, jobIds: [jobId] });
+      if (group) group.ends.push({ jobId, event });
+      else queued.set(key, { batchId, skipped, ends: [{ jobId, event }] });
       // setImmediate runs once the poll phase is over, after every answer that came in with this one; a
       // microtask or nextTick would run after each answer's own callback and gather nothing.
       sending ??= new Promise<void>((resolve) =>

@@ -1,4 +1,5 @@
 import type { Job } from 'bullmq';
+import { conversationEnd } from '../batches/batch-store.js';
 import { currentActivity } from '../listing/current-activity.js';
 import type { AnyProviderClient } from '../providers/create-provider-client.js';
 import type { ProviderClient } from '../providers/types.js';
@@ -33,7 +34,8 @@ export function createCloseProcessor(deps: CloseProcessorDeps) {
     const { ref, recheck, batchId } = job.data;
     const account = entry.account.id;
     // Awaited before returning: BullMQ completes the job once the processor returns, and the mark must be sent first.
-    const mark = (skipped: boolean) => (batchId ? marks.completed({ batchId, jobId: job.id! }, { skipped }) : undefined);
+    const mark = (outcome: CloseJobResult['outcome']) =>
+      batchId ? marks.completed({ batchId, jobId: job.id!, event: conversationEnd(ref, { outcome }) }, { skipped: outcome === 'skipped_active' }) : undefined;
     const done = (outcome: CloseJobResult['outcome']) => {
       deps.metrics.closes.inc({ account, outcome });
       deps.metrics.enqueueToClose.observe({ account }, (Date.now() - job.timestamp) / 1000);
@@ -42,7 +44,7 @@ export function createCloseProcessor(deps: CloseProcessorDeps) {
       if (recheck) {
         const activity = await currentActivity(client, entry.account, ref, recheck);
         if (activity && Date.parse(activity) >= Date.parse(recheck.idleBefore)) {
-          const marked = mark(true);
+          const marked = mark('skipped_active');
           logger().info({ lastActivityAt: activity, idleBefore: recheck.idleBefore }, 'active again since the sweep: not closed');
           done('skipped_active');
           await marked;
@@ -50,7 +52,7 @@ export function createCloseProcessor(deps: CloseProcessorDeps) {
         }
       }
       const result = await closer.close(ref);
-      const marked = mark(false);
+      const marked = mark(result.outcome);
       if (deps.logger.isLevelEnabled('debug')) logger().debug({ outcome: result.outcome }, 'closed');
       done(result.outcome);
       await marked;

@@ -8,7 +8,7 @@ import type { Config } from '../../src/config/types.js';
 import { createLogger } from '../../src/logger.js';
 import { startApi, type ApiRuntime } from '../../src/runtime/start-api.js';
 import { PeachSimulator } from '../../src/simulators/index.js';
-import { peachAccount } from '../helpers/accounts.js';
+import { peachAccount, rate } from '../helpers/accounts.js';
 import { apiCall } from '../helpers/api-call.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { testConfig, waitUntil } from '../helpers/test-config.js';
@@ -29,6 +29,8 @@ let worker: WorkerProcess;
 let receiver: Receiver;
 
 interface Received {
+  /** When it arrived (ms since the epoch). */
+  at: number;
   path: string;
   headers: IncomingHttpHeaders;
   body: string;
@@ -50,7 +52,7 @@ async function startReceiver(): Promise<Receiver> {
     let body = '';
     request.on('data', (chunk: Buffer) => (body += chunk.toString()));
     request.on('end', () => {
-      received.push({ path: request.url ?? '', headers: request.headers, body });
+      received.push({ at: Date.now(), path: request.url ?? '', headers: request.headers, body });
       const next = plan.get(request.url ?? '')?.shift() ?? 200;
       if (next === 'hang') hanging.push(response);
       else response.writeHead(next).end();
@@ -69,7 +71,9 @@ beforeAll(async () => {
   server = await startRedis();
   sim = await PeachSimulator.start({ credentials: 'k' });
   receiver = await startReceiver();
-  config = { ...testConfig(server.url, [peachAccount(sim.url, 'k', 'peach')], { lockDurationMs: 2_000 }), callbackSecret: SECRET, callbackAllowPrivate: true, secretKey: SECRET_KEY };
+  // `slow` spreads a batch's ends over seconds, so its conversation events take several deliveries.
+  const slow = { ...peachAccount(sim.url, 'k', 'slow'), rateLimit: rate('50/1s') };
+  config = { ...testConfig(server.url, [peachAccount(sim.url, 'k', 'peach'), slow], { lockDurationMs: 2_000 }), callbackSecret: SECRET, callbackAllowPrivate: true, secretKey: SECRET_KEY };
   api = await startApi(config, createLogger({ level: 'silent' }), { host: '127.0.0.1' });
   worker = spawnWorker(workerEnv());
   await worker.started;
@@ -162,6 +166,51 @@ describe('batch.done callbacks', () => {
     } finally {
       await unsigned.close();
     }
+  });
+});
+
+describe('conversation events', () => {
+  it('are gathered per batch into signed deliveries at most one a second, each end once, retried as they were, before batch.done', async () => {
+    const ids = sim.seed(150).map((conversation) => conversation.id);
+    const missing = [990_001, 990_002, 990_003];
+    const conversations = [...ids.slice(0, 75), ...missing, ...ids.slice(75)].map((conversationId) => ({ conversationId }));
+    receiver.plan.set('/events', [500]);
+    const answer = await call('POST', '/v1/close', { account: 'slow', conversations, callback: { url: `${receiver.url}/events`, events: ['batch.done', 'conversation.closed', 'conversation.dead_lettered'] } });
+    expect(answer.status).toBe(202);
+    const { batchId } = answer.body;
+    await waitUntil(async () => (await callbackOf(batchId))?.state === 'delivered', { timeoutMs: 60_000, what: 'batch.done after the events' });
+
+    const deliveries = deliveredTo('/events').map((delivery) => ({ ...delivery, payload: new Webhook(SECRET).verify(delivery.body, delivery.headers as Record<string, string>) as Record<string, unknown> }));
+    // The first attempt was answered 500: the retry carries the same events under the same id.
+    expect(deliveries[1]!.headers['webhook-id']).toBe(deliveries[0]!.headers['webhook-id']);
+    expect(deliveries[1]!.body).toBe(deliveries[0]!.body);
+    const accepted = deliveries.slice(1);
+    expect(accepted.at(-1)!.payload).toMatchObject({ type: 'batch.done', total: 153, completed: 150, deadLettered: 3 });
+    const events = accepted.slice(0, -1);
+    expect(events.length).toBeGreaterThan(1);
+    for (const [index, delivery] of events.entries()) {
+      expect(delivery.payload).toMatchObject({ batchId, account: 'slow' });
+      // At most one request a second per batch (the retry waited out its backoff as well).
+      if (index > 0) expect(delivery.at - events[index - 1]!.at).toBeGreaterThanOrEqual(990);
+    }
+    expect(new Set(events.map((delivery) => delivery.headers['webhook-id'])).size).toBe(events.length);
+    const listed = (type: string) => events.filter((delivery) => delivery.payload.type === type).flatMap((delivery) => delivery.payload.conversations as { ref: { conversationId: number }; outcome?: string; reason?: string; at: string }[]);
+    const closed = listed('conversation.closed');
+    expect(closed.map((item) => item.ref.conversationId).sort((a, b) => a - b)).toEqual([...ids].sort((a, b) => a - b));
+    expect(closed.every((item) => item.outcome === 'closed' && !Number.isNaN(Date.parse(item.at)))).toBe(true);
+    const dead = listed('conversation.dead_lettered');
+    expect(dead).toHaveLength(missing.length);
+    expect(dead).toEqual(expect.arrayContaining(missing.map((conversationId) => ({ ref: { conversationId }, reason: 'PROVIDER_NOT_FOUND', at: expect.any(String) }))));
+    expect((await callbackOf(batchId)).conversationEvents).toEqual({ delivered: 153, waiting: 0, failed: 0 });
+  }, 90_000);
+
+  it('are refused when the events named are unknown, and batch.done alone gathers none', async () => {
+    const bad = await call('POST', '/v1/close', { account: 'peach', conversations: [{ conversationId: 1 }], callback: { url: `${receiver.url}/x`, events: ['conversation.opened'] } });
+    expect(bad).toMatchObject({ status: 400, body: { issues: [{ path: 'callback.events[0]' }] } });
+    const batchId = await closeWithCallback('/plain', 3);
+    await waitUntil(async () => (await callbackOf(batchId))?.state === 'delivered', { what: 'batch.done' });
+    expect(deliveredTo('/plain')).toHaveLength(1);
+    expect((await callbackOf(batchId)).conversationEvents).toBeUndefined();
   });
 });
 

@@ -1,8 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
+import type { JobEnd } from '../../src/batches/batch-store.js';
 import { createLogger } from '../../src/logger.js';
 import { createBatchMarks } from '../../src/worker/batch-marks.js';
 
-const ids = { batchId: 'batch-1', jobId: 'job-1' };
+const ids = { batchId: 'batch-1', jobId: 'job-1', event: '{"ref":1}' };
+/** A job end of `batchId` whose event names the job. */
+const end = (batchId: string, jobId: string) => ({ batchId, jobId, event: `{"job":"${jobId}"}` });
 const completed = { skipped: false };
 
 /** A logger whose lines can be read back. */
@@ -12,15 +15,15 @@ function capturingLogger() {
   return { logger, lines };
 }
 
-type Call = { batchId: string; jobIds: readonly string[]; skipped: boolean };
+type Call = { batchId: string; jobIds: readonly string[]; events: readonly string[]; skipped: boolean };
 
 /** A batch store that records each mark command and answers it with `answer`. */
 function recordingStore(answer: (call: Call) => Promise<void> = async () => undefined) {
   const calls: Call[] = [];
   return {
     calls,
-    markCompleted: (batchId: string, jobIds: readonly string[], options?: { skipped?: boolean }) => {
-      const call = { batchId, jobIds: [...jobIds], skipped: options?.skipped ?? false };
+    markCompleted: (batchId: string, ends: readonly JobEnd[], options?: { skipped?: boolean }) => {
+      const call = { batchId, jobIds: ends.map(({ jobId }) => jobId), events: ends.map(({ event }) => event), skipped: options?.skipped ?? false };
       calls.push(call);
       return answer(call);
     },
@@ -32,27 +35,27 @@ describe('batch marks', () => {
     const store = recordingStore(() => new Promise<void>(() => undefined)); // Redis never answers
     const marks = createBatchMarks(store, capturingLogger().logger);
     await marks.completed(ids, completed);
-    expect(store.calls).toEqual([{ batchId: 'batch-1', jobIds: ['job-1'], skipped: false }]);
+    expect(store.calls).toEqual([{ batchId: 'batch-1', jobIds: ['job-1'], events: ['{"ref":1}'], skipped: false }]);
   });
 
   it('sends the marks of one turn of the event loop as one command per batch and kind', async () => {
     const store = recordingStore();
     const marks = createBatchMarks(store, capturingLogger().logger);
     const sent = [
-      marks.completed({ batchId: 'a', jobId: '1' }, completed),
-      marks.completed({ batchId: 'b', jobId: '2' }, completed),
-      marks.completed({ batchId: 'a', jobId: '3' }, completed),
-      marks.completed({ batchId: 'a', jobId: '4' }, { skipped: true }),
+      marks.completed(end('a', '1'), completed),
+      marks.completed(end('b', '2'), completed),
+      marks.completed(end('a', '3'), completed),
+      marks.completed(end('a', '4'), { skipped: true }),
     ];
     expect(store.calls).toEqual([]);
     await Promise.all(sent);
     expect(store.calls).toEqual([
-      { batchId: 'a', jobIds: ['1', '3'], skipped: false },
-      { batchId: 'b', jobIds: ['2'], skipped: false },
-      { batchId: 'a', jobIds: ['4'], skipped: true },
+      { batchId: 'a', jobIds: ['1', '3'], events: ['{"job":"1"}', '{"job":"3"}'], skipped: false },
+      { batchId: 'b', jobIds: ['2'], events: ['{"job":"2"}'], skipped: false },
+      { batchId: 'a', jobIds: ['4'], events: ['{"job":"4"}'], skipped: true },
     ]);
-    await marks.completed({ batchId: 'a', jobId: '5' }, completed);
-    expect(store.calls.at(-1)).toEqual({ batchId: 'a', jobIds: ['5'], skipped: false });
+    await marks.completed(end('a', '5'), completed);
+    expect(store.calls.at(-1)).toMatchObject({ batchId: 'a', jobIds: ['5'], skipped: false });
   });
 
   it('sends refused marks again until Redis takes them', async () => {
@@ -80,7 +83,7 @@ describe('batch marks', () => {
       throw new Error('READONLY');
     });
     const marks = createBatchMarks(store, logger);
-    void marks.completed({ batchId: 'slow', jobId: 'first' }, completed);
+    void marks.completed(end('slow', 'first'), completed);
     void marks.completed(ids, completed);
     const drained = marks.drain();
     await new Promise<void>((resolve) => setImmediate(resolve));
