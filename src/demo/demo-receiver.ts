@@ -4,7 +4,7 @@ import { Webhook } from 'standardwebhooks';
 
 export interface DemoReceiver {
   url: string;
-  /** Events received with a good signature. */
+  /** batch.done events received with a good signature. */
   received(): number;
   close(): Promise<void>;
 }
@@ -23,8 +23,14 @@ export async function startDemoReceiver(secret: string, print: (line: string) =>
     request.on('end', () => {
       try {
         const event = webhook.verify(body, request.headers as Record<string, string>) as Record<string, unknown>;
-        verified += 1;
-        print(`  callback received, signature verified: ${event.type} ${event.account} batch ${event.batchId}: ${event.completed} completed, ${event.deadLettered} dead-lettered of ${event.total}`);
+        const said = `  callback received, signature verified: ${String(event.type)} ${String(event.account)} batch ${String(event.batchId)}`;
+        if (event.type === 'batch.done') {
+          verified += 1;
+          print(`${said}: ${event.completed} completed, ${event.deadLettered} dead-lettered of ${event.total}`);
+        } else {
+          const conversations = (event.conversations as { ref: unknown; outcome?: string; reason?: string }[]).map(({ ref, outcome, reason }) => `${JSON.stringify(ref)} ${outcome ?? reason}`);
+          print(`${said}: ${conversations.join(', ')}`);
+        }
         response.writeHead(204).end();
       } catch {
         print('  callback received with a signature that does not verify: refused (400)');

@@ -70,10 +70,10 @@ export async function runDemo(config: Config, logger: Logger, out: NodeJS.WriteS
     for (let i = 0; i < 50 && !(await producer.readiness()).ready; i += 1) await sleep(100);
     print('\nOne mixed batch per provider, each event shown as it happens:');
     for (const { account, story } of batches) print(`  ${account.padEnd(10)}${story}`);
-    print(`Each batch asks for a signed callback when it is done, to a receiver at ${receiver.url}.`);
+    print(`Each batch asks for signed callbacks, to a receiver at ${receiver.url}: its dead letters as they happen, and the batch when it is done.`);
     print('');
     const ids: string[] = [];
-    for (const { account, conversations } of batches) ids.push((await producer.close({ account, conversations, callback: { url: receiver.url } })).batchId);
+    for (const { account, conversations } of batches) ids.push((await producer.close({ account, conversations, callback: { url: receiver.url, events: ['batch.done', 'conversation.dead_lettered'] } })).batchId);
     for (;;) {
       const reports = await Promise.all(ids.map((id) => producer.batch(id)));
       narration.progress(reports);

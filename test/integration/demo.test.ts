@@ -35,6 +35,8 @@ describe('closer demo (built CLI, as a newcomer runs it)', () => {
     expect(output).toContain('Dead letters (4)');
     // Each batch's signed callback reached the demo's receiver, which verified it.
     expect(output.match(/callback received, signature verified: batch\.done (peach|callbell|chatwoot) batch/g)).toHaveLength(3);
+    // Their dead letters were told as they happened, gathered, before the batches' ends.
+    expect(output).toMatch(/callback received, signature verified: conversation\.dead_lettered \w+ batch \S+: \{.*\} PROVIDER_/);
     // What the intro promises is shown as it happens, for each provider it names.
     expect(output).toMatch(/^ {2}peach +429 rate limited by the provider: the whole account waits 3\.0 s/m);
     expect(output).toMatch(/^ {2}callbell +429 rate limited by the provider/m);
