@@ -184,7 +184,9 @@ export function createAccountAdmin(deps: AccountAdminDeps): AccountAdmin {
       await entry.queue.obliterate({ force: true });
       await entry.deadLetters.obliterate({ force: true });
       await deleteAccountKeys(redis, keys, accountId);
-      for (const key of [keys.readyAccounts(), keys.activeAccounts(), keys.failedAccounts(), keys.deadLetterAccounts(), keys.pausedAccounts()]) await redis.zrem(key, accountId);
+      for (const key of [keys.readyAccounts(), keys.activeAccounts(), keys.failedAccounts(), keys.deadLetterAccounts()]) await redis.zrem(key, accountId);
+      // The paused accounts are a set, not a sorted set (notable-accounts.ts): ZREM on it is a WRONGTYPE error.
+      await redis.srem(keys.pausedAccounts(), accountId);
       await queues.forget(accountId);
       await accounts.sync();
       return pending;

@@ -1,12 +1,16 @@
 import { timingSafeEqual } from 'node:crypto';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { registerHealthRoutes } from '../health/health-routes.js';
 import type { Readiness } from '../health/redis-readiness.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { ProducerError, ValidationError, type ValidationIssue } from '../producer/producer-errors.js';
+import { ProducerError } from '../producer/producer-errors.js';
 import type { Producer } from '../producer/producer.js';
 import { parseJsonBody } from './json-body.js';
+import { registerApiDocs } from './api-docs.js';
+import { API_ROUTES, type ApiRoute } from './api-routes.js';
+import { buildOpenApiDocument } from './openapi-document.js';
+import { parseAccountRemovalQuery, parseDeadLetterQuery, parseRedriveRequest } from './request-schemas.js';
 import type { AccountAdmin } from '../accounts/account-admin.js';
 import { FULL_ACCESS, managesEverything, type Access, type Scope } from '../auth/access.js';
 import type { ApiKeys } from '../auth/api-keys.js';
@@ -56,13 +60,10 @@ function asRedisRefusal(error: unknown, method: string): ProducerError | undefin
   return undefined;
 }
 
-function purgeFlag(value: unknown): boolean {
-  if (value === undefined || value === 'false') return false;
-  if (value === 'true') return true;
-  throw new ValidationError([{ index: null, path: 'purge', message: 'must be true or false' }]);
-}
-
 export const REQUEST_TIMEOUT_MS = 30_000;
+
+/** Every route under it needs a bearer token; nothing else does. */
+const V1_PREFIX = '/v1';
 
 /** The largest valid close request (10,000 Chatwoot public refs with 255-character identifiers) is about 6 MB. */
 export const BODY_LIMIT_BYTES = 8 * 1024 * 1024;
@@ -73,29 +74,6 @@ function tokenMatches(header: string | undefined, token: string): boolean {
   const given = Buffer.from(match[1]!);
   const expected = Buffer.from(token);
   return given.length === expected.length && timingSafeEqual(given, expected);
-}
-
-function queryInteger(value: unknown, path: string, issues: ValidationIssue[]): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value === 'string' && /^\d+$/.test(value)) return Number(value);
-  issues.push({ index: null, path, message: 'must be a whole number' });
-  return undefined;
-}
-
-function redriveRequest(body: unknown): { account?: string; ids?: string[] } {
-  // Redriving everything must be asked for ({}), never the outcome of a missing or null body.
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new ValidationError([{ index: null, path: '', message: 'must be a JSON object: {} redrives every dead letter, {"account": "..."} one account\'s, {"ids": [...]} those' }]);
-  }
-  const { account, ids, ...unknown } = body as Record<string, unknown>;
-  const issues: ValidationIssue[] = Object.keys(unknown).map((key) => ({ index: null, path: key, message: 'is not a known field' }));
-  if (account !== undefined && (typeof account !== 'string' || account === '')) issues.push({ index: null, path: 'account', message: 'must be an account id' });
-  if (ids !== undefined) {
-    if (!Array.isArray(ids) || ids.length > 10_000) issues.push({ index: null, path: 'ids', message: 'must be a list of at most 10000 dead-letter ids' });
-    else ids.forEach((id, index) => typeof id !== 'string' && issues.push({ index, path: `ids[${index}]`, message: 'must be a string' }));
-  }
-  if (issues.length > 0) throw new ValidationError(issues);
-  return { ...(account !== undefined ? { account: account as string } : {}), ...(ids !== undefined ? { ids: ids as string[] } : {}) };
 }
 
 /**
@@ -153,6 +131,7 @@ export function createApp(options: AppOptions): FastifyInstance {
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` }));
 
   registerHealthRoutes(app, { readiness, metrics });
+  registerApiDocs(app, buildOpenApiDocument(API_ROUTES));
 
   // Set by the /v1 hook on every request (a reference type cannot be a shared default).
   app.decorateRequest('access', null as unknown as Access);
@@ -173,65 +152,56 @@ export function createApp(options: AppOptions): FastifyInstance {
       return reply.code(401).header('connection', 'close').send({ error: 'unauthorized', message: 'send Authorization: Bearer <CLOSER_API_TOKEN or an API key>' });
     });
 
-    const close = { preHandler: requires('close') };
-    const read = { preHandler: requires('read') };
-    const administer = { preHandler: requires('admin') };
-    const administerAll = { preHandler: requires('admin', { everything: true }) };
+    /** Serves one route of the table: its method, path and guard come from there, as the document's do. */
+    const serve = <Params = Record<string, string>, Query = unknown>(route: ApiRoute, handler: (request: FastifyRequest<{ Params: Params; Querystring: Query }>, reply: FastifyReply) => Promise<unknown>) => {
+      if (!route.path.startsWith(`${V1_PREFIX}/`)) throw new Error(`${route.path} is not a ${V1_PREFIX} route`);
+      return v1.route<{ Params: Params; Querystring: Query }>({
+        method: route.method,
+        url: route.path.slice(V1_PREFIX.length),
+        ...(route.scope ? { preHandler: requires(route.scope, { everything: route.everyAccount === true }) } : {}),
+        handler,
+      });
+    };
+    const routes = API_ROUTES;
 
-    v1.post('/close', close, async (request, reply) => reply.code(202).send(await producer.close(request.body, request.access)));
+    serve(routes.closeConversations, async (request, reply) => reply.code(202).send(await producer.close(request.body, request.access)));
+    serve(routes.listConversations, async (request, reply) => reply.code(202).send(await producer.list(request.body, request.access)));
+    serve<{ jobId: string }>(routes.getJob, async (request) => producer.job(request.params.jobId, request.access));
+    serve<{ batchId: string }>(routes.getBatch, async (request) => producer.batch(request.params.batchId, request.access));
+    serve<{ batchId: string }>(routes.cancelBatch, async (request) => producer.cancelBatch(request.params.batchId, request.access));
 
-    v1.post('/list', { preHandler: requires('list') }, async (request, reply) => reply.code(202).send(await producer.list(request.body, request.access)));
-
-    v1.get<{ Params: { jobId: string } }>('/jobs/:jobId', read, async (request) => producer.job(request.params.jobId, request.access));
-
-    v1.get<{ Params: { batchId: string } }>('/batches/:batchId', read, async (request) => producer.batch(request.params.batchId, request.access));
-
-    v1.post<{ Params: { batchId: string } }>('/batches/:batchId/cancel', close, async (request) => producer.cancelBatch(request.params.batchId, request.access));
-
-    v1.get<{ Querystring: Record<string, unknown> }>('/dead-letters', read, async (request) => {
-      const issues: ValidationIssue[] = [];
-      const { account, limit, offset } = request.query;
-      const query = {
-        account: typeof account === 'string' && account !== '' ? account : undefined,
-        limit: queryInteger(limit, 'limit', issues),
-        offset: queryInteger(offset, 'offset', issues),
-      };
-      if (issues.length > 0) throw new ValidationError(issues);
-      return producer.deadLetters(query, request.access);
-    });
-
-    v1.post('/dead-letters/redrive', close, async (request) => producer.redrive(redriveRequest(request.body), request.access));
-
-    v1.delete<{ Params: { id: string } }>('/dead-letters/:id', close, async (request, reply) => {
+    serve(routes.listDeadLetters, async (request) => producer.deadLetters(parseDeadLetterQuery(request.query), request.access));
+    serve(routes.redriveDeadLetters, async (request) => producer.redrive(parseRedriveRequest(request.body), request.access));
+    serve<{ id: string }>(routes.deleteDeadLetter, async (request, reply) => {
       await producer.deleteDeadLetter(request.params.id, request.access);
       return reply.code(204).send();
     });
 
-    v1.get('/accounts', read, async (request) => producer.accounts(request.access));
-    v1.post<{ Params: { id: string } }>('/accounts/:id/pause', administer, async (request) => producer.pauseAccount(request.params.id, request.access));
-    v1.post<{ Params: { id: string } }>('/accounts/:id/resume', administer, async (request) => producer.resumeAccount(request.params.id, request.access));
-    v1.post<{ Params: { id: string } }>('/accounts/:id/sweep', close, async (request, reply) => reply.code(202).send(await producer.sweepNow(request.params.id, request.access)));
-
-    v1.get<{ Params: { id: string } }>('/accounts/:id', read, async (request) => (admin ? admin.show(request.params.id, request.access) : producer.account(request.params.id, request.access)));
+    serve(routes.listAccounts, async (request) => producer.accounts(request.access));
+    serve<{ id: string }>(routes.pauseAccount, async (request) => producer.pauseAccount(request.params.id, request.access));
+    serve<{ id: string }>(routes.resumeAccount, async (request) => producer.resumeAccount(request.params.id, request.access));
+    serve<{ id: string }>(routes.sweepAccount, async (request, reply) => reply.code(202).send(await producer.sweepNow(request.params.id, request.access)));
+    serve<{ id: string }>(routes.getAccount, async (request) => (admin ? admin.show(request.params.id, request.access) : producer.account(request.params.id, request.access)));
     if (admin) {
-      v1.post('/accounts', administerAll, async (request, reply) => reply.code(201).send(await admin.create(request.body)));
-      v1.patch<{ Params: { id: string } }>('/accounts/:id', administer, async (request) => admin.update(request.params.id, request.body, request.access));
-      v1.delete<{ Params: { id: string }; Querystring: { purge?: string } }>('/accounts/:id', administer, async (request, reply) => {
-        const removed = await admin.remove(request.params.id, { purge: purgeFlag(request.query.purge) }, request.access);
+      serve(routes.createAccount, async (request, reply) => reply.code(201).send(await admin.create(request.body)));
+      serve<{ id: string }>(routes.updateAccount, async (request) => admin.update(request.params.id, request.body, request.access));
+      serve<{ id: string }>(routes.removeAccount, async (request, reply) => {
+        const { purge } = parseAccountRemovalQuery(request.query);
+        const removed = await admin.remove(request.params.id, { purge }, request.access);
         // 204 carries no body: what a purge let go is told in headers.
         return reply.code(204).header('closer-purged-jobs', String(removed.jobs)).header('closer-purged-dead-letters', String(removed.deadLetters)).send();
       });
     }
 
     if (apiKeys) {
-      v1.post('/api-keys', administerAll, async (request, reply) => reply.code(201).send(await apiKeys.create(request.body)));
-      v1.get('/api-keys', administerAll, async () => apiKeys.list());
-      v1.delete<{ Params: { id: string } }>('/api-keys/:id', administerAll, async (request, reply) => {
+      serve(routes.createApiKey, async (request, reply) => reply.code(201).send(await apiKeys.create(request.body)));
+      serve(routes.listApiKeys, async () => apiKeys.list());
+      serve<{ id: string }>(routes.revokeApiKey, async (request, reply) => {
         await apiKeys.revoke(request.params.id);
         return reply.code(204).send();
       });
     }
-  }, { prefix: '/v1' });
+  }, { prefix: V1_PREFIX });
 
   return app;
 }

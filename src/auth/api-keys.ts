@@ -38,7 +38,8 @@ export interface ApiKeys {
 const KEY_FORMAT = /^ck_([a-f0-9]{16})_[A-Za-z0-9_-]{43}$/;
 
 const accountIdList = z.array(z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be an account id')).min(1, 'must name at least one account').max(10_000);
-const requestSchema = z.strictObject({
+/** `POST /v1/api-keys`: what a new key may do (and what the OpenAPI document shows). */
+export const API_KEY_REQUEST = z.strictObject({
   name: z.string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') }).min(1, 'must not be empty').max(100, 'must be at most 100 characters'),
   accounts: z.union([z.literal('*'), accountIdList], { error: 'is required: a list of account ids, or "*" for every account' }),
   scopes: z.array(z.enum(SCOPES, { error: `must be one of ${SCOPES.join(', ')}` }), { error: `is required: a list of scopes (${SCOPES.join(', ')})` }).min(1, 'must hold at least one scope'),
@@ -84,7 +85,7 @@ export function createApiKeys(store: RegistryStore, feed: RegistryFeed, accounts
 
   return {
     async create(request) {
-      const result = requestSchema.safeParse(request);
+      const result = API_KEY_REQUEST.safeParse(request);
       if (!result.success) throw new ValidationError(result.error.issues.map((issue) => ({ index: null, path: formatPath(issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))), message: issue.message })));
       const { name, accounts: covered, scopes } = result.data;
       if (covered !== '*') {

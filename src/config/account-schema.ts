@@ -101,10 +101,11 @@ const chatwoot = z
     }
   });
 
-const SCHEMAS = { peach, callbell, chatwoot } as const;
+/** One schema per provider: what parseAccount checks an account against (and what the OpenAPI document shows). */
+export const ACCOUNT_SCHEMAS = { peach, callbell, chatwoot } as const;
 
 /** Every field some provider knows: an account whose provider is unknown is still checked against these. */
-const KNOWN_FIELDS = new Set(Object.values(SCHEMAS).flatMap((schema) => Object.keys(schema.shape)));
+const KNOWN_FIELDS = new Set(Object.values(ACCOUNT_SCHEMAS).flatMap((schema) => Object.keys(schema.shape)));
 
 /** What can be checked without knowing the provider. */
 const anyProvider = z.object({ id: accountId, baseUrl: baseUrl.optional(), rateLimit: rate.optional(), autoClose: autoClose('chatwoot').optional() });
@@ -130,7 +131,7 @@ export function parseAccount(raw: unknown): { ok: true; value: unknown } | { ok:
       ],
     };
   }
-  const result = SCHEMAS[provider as ProviderName].safeParse(raw);
+  const result = ACCOUNT_SCHEMAS[provider as ProviderName].safeParse(raw);
   if (!result.success) return { ok: false, issues: issuesOf(result.error) };
   const { autoClose: policy, ...account } = result.data;
   return { ok: true, value: policy ? { ...account, autoClose: policy } : account };

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { parseDuration } from '../config/duration.js';
 import { hasApplicationApi, type AccountInfo, type ProviderName } from '../config/types.js';
 import { UnknownAccountError, ValidationError, type ValidationIssue } from '../producer/producer-errors.js';
+import { issuesOf } from '../producer/zod-issues.js';
 
 export const DEFAULT_LIST_LIMIT = 1_000;
 /** A list result must fit one close request (10,000 refs) and stay small in Redis (see README, "Listing"). */
@@ -70,7 +71,32 @@ const NATIVE = {
   },
 } satisfies Record<ProviderName, z.ZodRawShape>;
 
-const filterSchema = (provider: ProviderName) => z.strictObject({ ...common, ...NATIVE[provider] });
+/** Each provider's filter: the common ones and its own; anything else is refused (`is not a <provider> filter`). */
+export const LIST_FILTERS = {
+  peach: z.strictObject({ ...common, ...NATIVE.peach }),
+  callbell: z.strictObject({ ...common, ...NATIVE.callbell }),
+  chatwoot: z.strictObject({ ...common, ...NATIVE.chatwoot }),
+} satisfies Record<ProviderName, z.ZodObject>;
+
+/**
+ * A filter in a request, before its account is known: any value, checked
+ * against LIST_FILTERS[the account's provider]. Documented as anyOf LIST_FILTERS.
+ */
+export const ANY_PROVIDER_FILTER = z.unknown();
+
+const ACCOUNT_MESSAGE = 'is required: an account id';
+const LIMIT_MESSAGE = `must be a whole number from 1 to ${MAX_LIST_LIMIT}`;
+
+/** A list request's fields (`POST /v1/list`, and what the OpenAPI document shows); its filter is checked per provider. */
+export const LIST_REQUEST = z.strictObject(
+  {
+    account: z.string({ error: ACCOUNT_MESSAGE }).min(1, ACCOUNT_MESSAGE),
+    filter: ANY_PROVIDER_FILTER.optional(),
+    // Not a whole number: that alone is said (abort), not also "too small".
+    limit: z.number({ error: LIMIT_MESSAGE }).int({ error: LIMIT_MESSAGE, abort: true }).min(1, LIMIT_MESSAGE).max(MAX_LIST_LIMIT, LIMIT_MESSAGE).default(DEFAULT_LIST_LIMIT),
+  },
+  { error: (issue) => (issue.code === 'invalid_type' ? 'must be a JSON object with "account" and "filter"' : undefined) },
+);
 
 /**
  * The one validation of a list request (API, CLI, library). Every problem is
@@ -78,21 +104,16 @@ const filterSchema = (provider: ProviderName) => z.strictObject({ ...common, ...
  * unknown field.
  */
 export function parseListRequest(body: unknown, findAccount: (accountId: string) => AccountInfo | undefined): ListRequest {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new ValidationError([{ index: null, path: '', message: 'must be a JSON object with "account" and "filter"' }]);
-  }
-  const { account: accountId, filter = {}, limit = DEFAULT_LIST_LIMIT, ...unknown } = body as Record<string, unknown>;
-  const issues: ValidationIssue[] = Object.keys(unknown).map((key) => ({ index: null, path: key, message: 'is not a known field' }));
-  if (typeof accountId !== 'string' || accountId === '') issues.push({ index: null, path: 'account', message: 'is required: an account id' });
+  const envelope = LIST_REQUEST.safeParse(body);
+  const issues: ValidationIssue[] = envelope.success ? [] : issuesOf(envelope.error);
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ValidationError(issues);
+  const { account: accountId, filter = {} } = body as { account?: unknown; filter?: unknown };
   const account = typeof accountId === 'string' ? findAccount(accountId) : undefined;
   if (typeof accountId === 'string' && accountId !== '' && !account) throw new UnknownAccountError(accountId);
-  if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {
-    issues.push({ index: null, path: 'limit', message: `must be a whole number from 1 to ${MAX_LIST_LIMIT}` });
-  }
 
   let query: ListQuery | undefined;
   if (account) {
-    const parsed = filterSchema(account.provider).safeParse(filter);
+    const parsed = LIST_FILTERS[account.provider].safeParse(filter);
     if (!parsed.success) {
       for (const issue of parsed.error.issues) {
         const keys = issue.code === 'unrecognized_keys' ? issue.keys : [undefined];
@@ -113,6 +134,6 @@ export function parseListRequest(body: unknown, findAccount: (accountId: string)
       }
     }
   }
-  if (issues.length > 0 || !account || !query) throw new ValidationError(issues);
-  return { account, query, limit: limit as number };
+  if (!envelope.success || issues.length > 0 || !account || !query) throw new ValidationError(issues);
+  return { account, query, limit: envelope.data.limit };
 }

@@ -9,8 +9,8 @@ import { hasApplicationApi, type AccountInfo } from '../config/types.js';
 const positiveId = z.number({ error: 'must be a number' }).int('must be a whole number').positive('must be positive').max(Number.MAX_SAFE_INTEGER);
 const text = (max: number) => z.string({ error: 'must be a string' }).trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
 
-const peachByConversation = z.strictObject({ conversationId: positiveId });
-const peachByContact = z.strictObject({
+export const peachByConversation = z.strictObject({ conversationId: positiveId });
+export const peachByContact = z.strictObject({
   contact: z.strictObject({
     name: text(200),
     phone_number: z.string({ error: 'must be a string' }).regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number such as +13309106533'),
@@ -30,17 +30,27 @@ const peachRef = z.unknown().transform((raw, ctx) => {
   return z.NEVER;
 });
 
-const callbellRef = z.strictObject({
+export const callbellRef = z.strictObject({
   contactUuid: z.string({ error: 'must be a string' }).regex(/^[A-Za-z0-9-]{1,64}$/, 'must be a Callbell contact uuid (letters, digits and "-")'),
 });
 
-const chatwootRef = z.strictObject({
+export const chatwootRef = z.strictObject({
   conversationId: positiveId,
   contactIdentifier: text(255).optional(),
   inboxIdentifier: text(255).optional(),
 });
 
 export const REF_SCHEMAS = { peach: peachRef, callbell: callbellRef, chatwoot: chatwootRef } as const;
+
+/** Every shape a ref can take, whatever the provider: what the OpenAPI document shows a ref as (anyOf). */
+export const REF_SHAPES = [peachByConversation, peachByContact, callbellRef, chatwootRef] as const;
+
+/**
+ * A ref in a request, before its account is known: any value, checked by
+ * checkRef against the account's provider, one by one, so each problem is
+ * reported with its ref's index. Documented as anyOf REF_SHAPES.
+ */
+export const ANY_PROVIDER_REF = z.unknown();
 
 export interface RefIssue {
   /** Path inside the ref, e.g. `contact.phone_number`; empty for the ref itself. */
