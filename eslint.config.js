@@ -15,6 +15,11 @@ export default tseslint.config(
     },
   },
   {
+    // The console's front end runs in the browser (served as is; the build copies it with allowJs).
+    files: ['src/console/web/**/*.js'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
+  {
     files: ['src/cli/**', 'bench/**', 'test/**', 'scripts/**'],
     rules: { 'no-console': 'off' },
   },

@@ -15,7 +15,22 @@ export interface NotableAccounts {
   paused(accountId: string, paused: boolean): Promise<void>;
   /** Up to `limit` of them, those with work first. */
   list(limit: number): Promise<string[]>;
+  /** All of them, by why they are worth a look: four commands, however many accounts there are (the console sorts every account by this). */
+  byKind(nowMs: number): Promise<NotableKinds>;
 }
+
+export interface NotableKinds {
+  /** Accounts with work due by then, the longest waiting first, with when it became due. */
+  due: { id: string; since: number }[];
+  /** Accounts with jobs taken lately. */
+  active: string[];
+  /** Accounts with (or lately with) dead letters, the latest first, with the latest one's time. */
+  deadLettered: { id: string; at: number }[];
+  paused: string[];
+}
+
+/** ZRANGE ... WITHSCORES as pairs. */
+const scored = (flat: string[]) => Array.from({ length: flat.length / 2 }, (_, i) => ({ id: flat[2 * i]!, score: Number(flat[2 * i + 1]) }));
 
 export function createNotableAccounts(redis: RedisClient, keys: KeyNames): NotableAccounts {
   return {
@@ -36,6 +51,20 @@ export function createNotableAccounts(redis: RedisClient, keys: KeyNames): Notab
         redis.srandmember(keys.pausedAccounts(), limit),
       ]);
       return [...new Set([...ready, ...active, ...paused, ...dead])].slice(0, limit);
+    },
+    async byKind(nowMs) {
+      const [due, active, dead, paused] = await Promise.all([
+        redis.zrangebyscore(keys.readyAccounts(), '-inf', nowMs, 'WITHSCORES'),
+        redis.zrange(keys.activeAccounts(), 0, -1),
+        redis.zrevrange(keys.deadLetterAccounts(), 0, -1, 'WITHSCORES'),
+        redis.smembers(keys.pausedAccounts()),
+      ]);
+      return {
+        due: scored(due).map(({ id, score }) => ({ id, since: score })),
+        active,
+        deadLettered: scored(dead).map(({ id, score }) => ({ id, at: score })),
+        paused,
+      };
     },
   };
 }

@@ -85,7 +85,8 @@ export async function runDemo(config: Config, logger: Logger, out: NodeJS.WriteS
     const letters = await producer.deadLetters({ limit: 20 });
     print(`\nDead letters (${letters.total}), kept with their reason until redriven or deleted:`);
     print(table(letters.items as unknown as Record<string, unknown>[], ['id', 'account', 'reason', 'status', 'ref']));
-    print(`\nDashboard: ${all.dashboardUrl}  (user: anything, password: ${all.apiToken})`);
+    print(`\nConsole:   ${all.consoleUrl}  (log in with the token ${all.apiToken})`);
+    print(`Dashboard: ${all.dashboardUrl}  (raw queues; user: anything, password: ${all.apiToken})`);
     print(`API:       ${all.apiUrl}  (Authorization: Bearer ${all.apiToken})`);
     print(`Try:       TOKEN=${all.apiToken}; curl -s ${all.apiUrl}/v1/accounts -H "authorization: Bearer $TOKEN"`);
     print(`Redrive:   curl -s -X POST ${all.apiUrl}/v1/dead-letters/redrive -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{}'`);

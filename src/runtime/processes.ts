@@ -50,6 +50,7 @@ export async function runApiProcess(config: Config, logger: Logger): Promise<voi
 
 export interface AllInOne {
   apiUrl: string;
+  consoleUrl: string;
   dashboardUrl: string;
   apiToken: string;
   config: Config;
@@ -90,8 +91,8 @@ export async function runAllInOne(
   const api = await startApi(effective, logger, { metrics, readiness: workers.readiness, host: options.host ?? effective.host });
   const scheduler = await startScheduler(effective, logger);
   closeables.unshift({ name: 'api', close: api.close }, { name: 'scheduler', close: scheduler.close }, { name: 'workers', close: workers.close });
-  print(`closer is running: API ${api.url}, dashboard ${api.dashboardUrl} (accounts: ${effective.accounts.map((a) => a.id).join(', ')})`);
+  print(`closer is running: API ${api.url}, console ${api.consoleUrl}, dashboard ${api.dashboardUrl} (accounts: ${effective.accounts.map((a) => a.id).join(', ')})`);
   if (!config.apiToken) print(`API token for this run (dashboard: any user, this as password): ${effective.apiToken}`);
   handleShutdown(closeables, logger);
-  return { apiUrl: api.url, dashboardUrl: api.dashboardUrl, apiToken: effective.apiToken!, config: effective };
+  return { apiUrl: api.url, consoleUrl: api.consoleUrl, dashboardUrl: api.dashboardUrl, apiToken: effective.apiToken!, config: effective };
 }

@@ -2,6 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { createApp } from '../api/create-app.js';
 import type { Config } from '../config/types.js';
 import { registerDashboard, DASHBOARD_PATH } from '../dashboard/create-dashboard.js';
+import { createConsoleData } from '../console/console-data.js';
+import { CONSOLE_PATH, registerConsole } from '../console/register-console.js';
 import { ConfigError } from '../errors/config-error.js';
 import { allReady, type Readiness } from '../health/redis-readiness.js';
 import type { Logger } from '../logger.js';
@@ -24,6 +26,8 @@ export interface ApiRuntime {
   producer: Producer;
   url: string;
   dashboardUrl: string;
+  /** The operations console (admin login). */
+  consoleUrl: string;
   close(): Promise<void>;
 }
 
@@ -82,7 +86,15 @@ export async function startApi(config: Config, logger: Logger, options: ApiOptio
       apiKeys,
       readiness: () => allReady([() => producer.readiness(), ...(readiness ? [readiness] : [])]),
     });
-    await registerDashboard(app, { queues: services.queues, notable: services.notable, apiToken: config.apiToken, ...(config.dashboardBasicAuth ? { basicAuth: config.dashboardBasicAuth } : {}) });
+    const basicAuth = config.dashboardBasicAuth ? { basicAuth: config.dashboardBasicAuth } : {};
+    await registerDashboard(app, { queues: services.queues, notable: services.notable, apiToken: config.apiToken, ...basicAuth, consolePath: CONSOLE_PATH });
+    const consoleData = createConsoleData({
+      producer,
+      queues: services.queues,
+      notable: services.notable,
+      pauseReasonOf: (accountId) => redis.get(services.keys.pauseReason(accountId)),
+    });
+    await registerConsole(app, { data: consoleData, apiToken: config.apiToken, ...basicAuth, dashboardPath: DASHBOARD_PATH });
     const address = await app.listen({ port: config.port, host: options.host ?? '0.0.0.0' });
     const port = (app.server.address() as { port: number }).port;
     logger.info({ address, accounts: config.accounts.map((a) => a.id) }, 'API listening');
@@ -92,6 +104,7 @@ export async function startApi(config: Config, logger: Logger, options: ApiOptio
       producer,
       url,
       dashboardUrl: `${url}${DASHBOARD_PATH}`,
+      consoleUrl: `${url}${CONSOLE_PATH}`,
       async close() {
         stopPublishing();
         opened.stop();

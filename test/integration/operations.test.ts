@@ -81,12 +81,25 @@ describe('dashboard', () => {
     }
   });
 
-  it('lists every account queue and its dead letters', async () => {
+  it('lists every account queue read-only, and no dead-letter queue (the console shows dead letters)', async () => {
     const body = (await (await get('/dashboard/api/queues', bearer)).json()) as { queues: { name: string; readOnlyMode?: boolean }[] };
-    expect(body.queues.map((q) => q.name).sort()).toEqual(
-      ['account-chatwoot', 'account-chatwoot-dlq', 'account-peach', 'account-peach-dlq', 'account-peach-bad', 'account-peach-bad-dlq'].sort(),
-    );
-    expect(body.queues.find((q) => q.name === 'account-peach-dlq')?.readOnlyMode).toBe(true);
+    expect(body.queues.map((q) => q.name).sort()).toEqual(['account-chatwoot', 'account-peach', 'account-peach-bad']);
+    // No clean, empty, retry, promote or delete buttons on live queues.
+    expect(body.queues.map((q) => q.readOnlyMode)).toEqual([true, true, true]);
+    const cleaned = await fetch(`${api.url}/dashboard/api/queues/account-peach/clean/completed`, { method: 'PUT', headers: bearer });
+    expect(cleaned.status).toBeGreaterThanOrEqual(400);
+  });
+
+  it('refuses a state-changing request from a page of another origin, whatever credentials it carries', async () => {
+    const url = `${api.url}/dashboard/api/queues/account-peach/add`;
+    const body = JSON.stringify({ name: 'close', data: {} });
+    for (const headers of <Record<string, string>[]>[{ origin: 'http://127.0.0.1:1' }, { 'sec-fetch-site': 'same-site' }, { origin: 'null' }]) {
+      const response = await fetch(url, { method: 'POST', headers: { ...basic('ops', SECRETS.basic), 'content-type': 'application/json', ...headers }, body });
+      expect([headers, response.status, ((await response.json()) as { error: string }).error]).toEqual([headers, 403, 'csrf_refused']);
+    }
+    expect((await api.producer.account('peach')).counts.waiting).toBe(0);
+    // Reading stays open to a link from elsewhere: a GET changes nothing.
+    expect((await get('/dashboard', { ...basic('ops', SECRETS.basic), 'sec-fetch-site': 'cross-site' })).status).toBe(200);
   });
 });
 

@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { ValidationError } from '../producer/producer-errors.js';
+
+/** Dead letters one action takes at most (the page selects from at most a few hundred shown). */
+export const MOST_IDS = 1_000;
+
+const text = (most: number) => z.string().trim().max(most);
+const ids = z.array(z.string().min(1).max(300)).min(1).max(MOST_IDS);
+const status = z.union([z.number().int().min(100).max(599), z.null()]);
+
+const ACCOUNTS_QUERY = z.object({ q: text(200).default(''), page: z.coerce.number().int().min(1).max(1_000_000).default(1) });
+const DEAD_LETTERS_QUERY = z.object({
+  account: text(200).optional(),
+  provider: text(50).optional(),
+});
+const IDS_BODY = z.strictObject({ ids });
+const GROUP_BODY = z.strictObject({ group: z.strictObject({ account: text(200).optional(), provider: text(50).optional(), reason: z.string().min(1).max(100), status }) });
+
+export type DeadLetterScope = { account?: string | undefined; provider?: string | undefined };
+export type GroupRequest = z.infer<typeof GROUP_BODY>['group'];
+
+function parse<T>(schema: z.ZodType<T>, value: unknown): T {
+  const result = schema.safeParse(value ?? {});
+  if (result.success) return result.data;
+  throw new ValidationError(result.error.issues.map((issue) => ({ index: null, path: issue.path.join('.') || '(body)', message: issue.message })));
+}
+
+/** `?q=&page=` of the accounts list. */
+export const parseAccountsQuery = (query: unknown): { q: string; page: number } => parse(ACCOUNTS_QUERY, query);
+
+/** `?account=&provider=` of the dead letters across accounts (empty means no filter). */
+export function parseDeadLetterScope(query: unknown): DeadLetterScope {
+  const { account, provider } = parse(DEAD_LETTERS_QUERY, query);
+  return { ...(account ? { account } : {}), ...(provider ? { provider } : {}) };
+}
+
+/** `{"ids": [...]}`: chosen dead letters. */
+export const parseIdsBody = (body: unknown): string[] => parse(IDS_BODY, body).ids;
+
+/** `{"ids": [...]}` or `{"group": {reason, status, account?, provider?}}`: what to redrive. */
+export function parseRedriveBody(body: unknown): { ids: string[] } | { group: GroupRequest } {
+  if (body !== null && typeof body === 'object' && 'group' in body) return parse(GROUP_BODY, body);
+  return { ids: parseIdsBody(body) };
+}
