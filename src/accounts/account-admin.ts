@@ -55,7 +55,7 @@ export interface AccountAdminDeps {
 
 /**
  * Every key left under the account's hash tag (its limiter, pause reason,
- * batches ...) and the owner entries of its batches, so a removed account
+ * activity counts, batches ...) and the owner entries of its batches, so a removed account
  * leaves nothing that answers for it (its batches then answer 404). Its
  * keys share one slot: on a cluster they are all on the master serving it.
  */
@@ -68,8 +68,11 @@ async function deleteAccountKeys(redis: RedisClient, keys: KeyNames, accountId: 
     cursor = next;
     const batchIds = found.flatMap((key) => /:batch:([A-Za-z0-9_-]+)$/.exec(key)?.[1] ?? []);
     if (found.length > 0) await node.del(...found);
-    // Owner entries are outside the slot: one command each.
-    for (const batchId of batchIds) await redis.del(keys.batchOwner(batchId));
+    // Owner entries and the list across accounts are outside the slot: one command each.
+    for (const batchId of batchIds) {
+      await redis.del(keys.batchOwner(batchId));
+      await redis.zrem(keys.recentBatches(), batchId);
+    }
   } while (cursor !== '0');
 }
 
@@ -184,7 +187,7 @@ export function createAccountAdmin(deps: AccountAdminDeps): AccountAdmin {
       await entry.queue.obliterate({ force: true });
       await entry.deadLetters.obliterate({ force: true });
       await deleteAccountKeys(redis, keys, accountId);
-      for (const key of [keys.readyAccounts(), keys.activeAccounts(), keys.failedAccounts(), keys.deadLetterAccounts()]) await redis.zrem(key, accountId);
+      for (const key of [keys.readyAccounts(), keys.activeAccounts(), keys.failedAccounts(), keys.deadLetterAccounts(), keys.rateLimitedAccounts()]) await redis.zrem(key, accountId);
       // The paused accounts are a set, not a sorted set (notable-accounts.ts): ZREM on it is a WRONGTYPE error.
       await redis.srem(keys.pausedAccounts(), accountId);
       await queues.forget(accountId);

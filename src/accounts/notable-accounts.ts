@@ -1,5 +1,6 @@
 import type { KeyNames } from '../queues/names.js';
 import type { RedisClient } from '../redis/create-redis.js';
+import { ACTIVITY_WINDOW_MS } from '../stats/activity-store.js';
 
 /**
  * The accounts worth a look: with work to take or jobs running (the ready
@@ -15,7 +16,7 @@ export interface NotableAccounts {
   paused(accountId: string, paused: boolean): Promise<void>;
   /** Up to `limit` of them, those with work first. */
   list(limit: number): Promise<string[]>;
-  /** All of them, by why they are worth a look: four commands, however many accounts there are (the console sorts every account by this). */
+  /** All of them, by why they are worth a look: five commands, however many accounts there are (the console sorts every account by this). */
   byKind(nowMs: number): Promise<NotableKinds>;
 }
 
@@ -27,6 +28,8 @@ export interface NotableKinds {
   /** Accounts with (or lately with) dead letters, the latest first, with the latest one's time. */
   deadLettered: { id: string; at: number }[];
   paused: string[];
+  /** Accounts that met a provider's 429 in the last hour, the latest first, with the last one's time (written by the workers' activity flushes). */
+  rateLimited: { id: string; at: number }[];
 }
 
 /** ZRANGE ... WITHSCORES as pairs. */
@@ -53,17 +56,19 @@ export function createNotableAccounts(redis: RedisClient, keys: KeyNames): Notab
       return [...new Set([...ready, ...active, ...paused, ...dead])].slice(0, limit);
     },
     async byKind(nowMs) {
-      const [due, active, dead, paused] = await Promise.all([
+      const [due, active, dead, paused, rateLimited] = await Promise.all([
         redis.zrangebyscore(keys.readyAccounts(), '-inf', nowMs, 'WITHSCORES'),
         redis.zrange(keys.activeAccounts(), 0, -1),
         redis.zrevrange(keys.deadLetterAccounts(), 0, -1, 'WITHSCORES'),
         redis.smembers(keys.pausedAccounts()),
+        redis.zrevrangebyscore(keys.rateLimitedAccounts(), '+inf', nowMs - ACTIVITY_WINDOW_MS, 'WITHSCORES'),
       ]);
       return {
         due: scored(due).map(({ id, score }) => ({ id, since: score })),
         active,
         deadLettered: scored(dead).map(({ id, score }) => ({ id, at: score })),
         paused,
+        rateLimited: scored(rateLimited).map(({ id, score }) => ({ id, at: score })),
       };
     },
   };

@@ -21,7 +21,7 @@ import {
   type ErrorCode,
 } from './api-schemas.js';
 import { ACCOUNT_CREATE_REQUEST, ACCOUNT_PATCH_REQUEST } from './account-request-schemas.js';
-import { ACCOUNT_REMOVAL_QUERY, DEAD_LETTER_QUERY, REDRIVE_REQUEST } from './request-schemas.js';
+import { ACCOUNT_REMOVAL_QUERY, DEAD_LETTER_QUERY, REDRIVE_REQUEST, SWEEP_QUERY } from './request-schemas.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
@@ -260,8 +260,9 @@ export const API_ROUTES = {
     tag: 'accounts',
     scope: 'close',
     summary: 'Run an auto-close sweep of the account now',
-    description: 'Its result comes from GET /v1/jobs/{jobId}.',
+    description: 'Its result comes from GET /v1/jobs/{jobId}; a dry run\'s lists the conversations it would close (`wouldClose`).',
     params: { id: 'The account id' },
+    query: { schema: SWEEP_QUERY, descriptions: { dryRun: 'true: list what the sweep would close, close nothing (and leave the last sweep as it was)' } },
     answers: {
       202: { description: 'Enqueued', body: JOB_ACCEPTED },
       400: { description: 'The account has no auto-close policy', errors: ['validation'] },

@@ -91,6 +91,8 @@ export const SWEEP_RESULT = z.object({
   skipped: count,
   batchId: z.string().nullable(),
   dryRun: z.boolean(),
+  /** A dry run asked for: the conversations it would close, oldest activity first. */
+  wouldClose: z.array(z.object({ ref: z.unknown(), lastActivityAt: z.string().nullable() })).optional(),
 });
 
 export const CLOSE_RESULT = z.object({

@@ -10,7 +10,7 @@ import { parseJsonBody } from './json-body.js';
 import { registerApiDocs } from './api-docs.js';
 import { API_ROUTES, type ApiRoute } from './api-routes.js';
 import { buildOpenApiDocument } from './openapi-document.js';
-import { parseAccountRemovalQuery, parseDeadLetterQuery, parseRedriveRequest } from './request-schemas.js';
+import { parseAccountRemovalQuery, parseDeadLetterQuery, parseRedriveRequest, parseSweepQuery } from './request-schemas.js';
 import type { AccountAdmin } from '../accounts/account-admin.js';
 import { FULL_ACCESS, managesEverything, type Access, type Scope } from '../auth/access.js';
 import type { ApiKeys } from '../auth/api-keys.js';
@@ -180,7 +180,7 @@ export function createApp(options: AppOptions): FastifyInstance {
     serve(routes.listAccounts, async (request) => producer.accounts(request.access));
     serve<{ id: string }>(routes.pauseAccount, async (request) => producer.pauseAccount(request.params.id, request.access));
     serve<{ id: string }>(routes.resumeAccount, async (request) => producer.resumeAccount(request.params.id, request.access));
-    serve<{ id: string }>(routes.sweepAccount, async (request, reply) => reply.code(202).send(await producer.sweepNow(request.params.id, request.access)));
+    serve<{ id: string }>(routes.sweepAccount, async (request, reply) => reply.code(202).send(await producer.sweepNow(request.params.id, request.access, parseSweepQuery(request.query))));
     serve<{ id: string }>(routes.getAccount, async (request) => (admin ? admin.show(request.params.id, request.access) : producer.account(request.params.id, request.access)));
     if (admin) {
       serve(routes.createAccount, async (request, reply) => reply.code(201).send(await admin.create(request.body)));

@@ -47,3 +47,13 @@ export const ACCOUNT_REMOVAL_QUERY = z.object({
 });
 
 export const parseAccountRemovalQuery = (query: unknown) => validated(ACCOUNT_REMOVAL_QUERY, query);
+
+/** `POST /v1/accounts/:id/sweep`: `?dryRun=true` lists what the sweep would close and closes nothing. */
+export const SWEEP_QUERY = z.object({
+  dryRun: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .optional()
+    .transform((dryRun) => dryRun === 'true'),
+});
+
+export const parseSweepQuery = (query: unknown) => validated(SWEEP_QUERY, query);

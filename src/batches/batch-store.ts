@@ -111,6 +111,12 @@ export interface BatchStore {
    */
   claim(batchId: string, account: string): Promise<boolean>;
   /**
+   * Batch ids, newest first: the account's (its newest LISTED_PER_ACCOUNT)
+   * or every account's (the newest LISTED_BATCHES); `search`: those whose id
+   * holds it. A listed id may name a batch since expired or removed.
+   */
+  list(query: { account?: string | undefined; search?: string | undefined; limit: number; offset: number }): Promise<{ total: number; ids: string[] }>;
+  /**
    * Adds jobs to the batch in one transaction (made on the connection this
    * store was created with, where its scripts are defined): `addJobs` puts
    * their adds on it, and after them the batch records those of the jobs
@@ -176,6 +182,10 @@ end
 for _, key in ipairs(KEYS) do redis.call('EXPIRE', key, ARGV[1]) end
 return accepted
 `;
+
+/** Batches kept listed, across accounts and per account; older ones are still found by id. */
+const LISTED_BATCHES = 10_000;
+const LISTED_PER_ACCOUNT = 1_000;
 
 /** Members per command; also keeps a mark script's unpacked job ids far below Lua's limit (about 8,000). */
 const CHUNK = 1_000;
@@ -326,8 +336,24 @@ export function createBatchStore(connection: RedisClient, keys: KeyNames, { onDo
   return {
     async claim(batchId, account) {
       const key = keys.batchOwner(batchId);
-      if ((await redis.set(key, account, 'EX', OWNER_RETENTION_SECONDS, 'NX')) === 'OK') return true;
-      return (await redis.get(key)) === account;
+      const claimed = (await redis.set(key, account, 'EX', OWNER_RETENTION_SECONDS, 'NX')) === 'OK';
+      if (!claimed && (await redis.get(key)) !== account) return false;
+      // Listed on every request (NX keeps its first time), so a request that failed after the claim is listed by its resend.
+      const now = Date.now();
+      const listed = [redis.zadd(keys.recentBatches(), 'NX', now, batchId), redis.zadd(keys.accountBatches(account), 'NX', now, batchId)];
+      if (claimed) listed.push(redis.zremrangebyrank(keys.recentBatches(), 0, -LISTED_BATCHES - 1), redis.zremrangebyrank(keys.accountBatches(account), 0, -LISTED_PER_ACCOUNT - 1));
+      await Promise.all(listed);
+      return true;
+    },
+    async list({ account, search, limit, offset }) {
+      const key = account === undefined ? keys.recentBatches() : keys.accountBatches(account);
+      if (!search) {
+        const [total, ids] = await Promise.all([redis.zcard(key), redis.zrange(key, offset, offset + limit - 1, 'REV')]);
+        return { total, ids };
+      }
+      // At most LISTED_BATCHES short ids: read whole and matched here (ZSCAN MATCH would lose the order).
+      const found = (await redis.zrange(key, 0, -1, 'REV')).filter((id) => id.includes(search));
+      return { total: found.length, ids: found.slice(offset, offset + limit) };
     },
     async enqueue(transaction, { batchId, account, jobKeyPrefix, callback }, jobs, addJobs) {
       if (jobs.length > CHUNK) throw new RangeError(`at most ${CHUNK} jobs per batch transaction`);

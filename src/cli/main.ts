@@ -311,14 +311,21 @@ accounts
   .command('sweep')
   .description('run an auto-close sweep now and print its outcome')
   .argument('<id>')
+  .option('--dry-run', 'list what it would close; close nothing')
   .option('--json', 'print JSON')
-  .action(async (id: string, options: { json?: boolean }) => {
-    const status = await withProducer(async (producer) => waitForJob(producer, (await producer.sweepNow(id)).jobId));
+  .action(async (id: string, options: { json?: boolean; dryRun?: boolean }) => {
+    const status = await withProducer(async (producer) => waitForJob(producer, (await producer.sweepNow(id, undefined, { dryRun: Boolean(options.dryRun) })).jobId));
     if (status.state !== 'completed') {
       console.error(`sweep ${status.state}: ${status.error?.code ?? ''} ${status.error?.message ?? ''}`);
       process.exit(EXIT_FAILED);
     }
-    print(status.result, Boolean(options.json), () => table([status.result as Record<string, unknown>], ['at', 'scanned', 'idle', 'enqueued', 'skipped', 'batchId', 'dryRun']));
+    const result = status.result as Record<string, unknown> & { wouldClose?: { ref: unknown; lastActivityAt: string | null }[] };
+    print(result, Boolean(options.json), () => {
+      const summary = table([result], ['at', 'scanned', 'idle', 'enqueued', 'skipped', 'batchId', 'dryRun']);
+      if (!result.wouldClose) return summary;
+      const rows = result.wouldClose.map(({ ref, lastActivityAt }) => ({ ref: JSON.stringify(ref), lastActivityAt }));
+      return `${summary}\nwould close ${rows.length}:\n${table(rows, ['ref', 'lastActivityAt'])}`;
+    });
   });
 accounts
   .command('resume')

@@ -1,14 +1,14 @@
 import type { NotableKinds } from '../accounts/notable-accounts.js';
 
 /** Why an account is worth a look, most urgent first. */
-export const ATTENTION_KINDS = ['unauthorized', 'paused', 'dead_letters', 'backlog', 'running'] as const;
+export const ATTENTION_KINDS = ['unauthorized', 'paused', 'dead_letters', 'rate_limited', 'backlog', 'running'] as const;
 export type AttentionKind = (typeof ATTENTION_KINDS)[number];
 
 export interface AccountAttention {
   kinds: AttentionKind[];
   /** Its most urgent kind's place in ATTENTION_KINDS. */
   rank: number;
-  /** Within a rank, higher first: the latest dead letter, the longest-waiting backlog. */
+  /** Within a rank, higher first: the latest dead letter, the latest 429, the longest-waiting backlog. */
   weight: number;
 }
 
@@ -31,6 +31,8 @@ export function attentionOf(kinds: NotableKinds, pauseReasons: ReadonlyMap<strin
   };
   for (const id of kinds.paused) note(id, pauseReasons.get(id) === 'unauthorized' ? 'unauthorized' : 'paused', 0);
   for (const { id, at } of kinds.deadLettered) note(id, 'dead_letters', at);
+  // A 429 in the last hour: the account runs at the provider's limit, or its configured rate is too high.
+  for (const { id, at } of kinds.rateLimited) note(id, 'rate_limited', at);
   // The longest waiting first: the earliest due time weighs most.
   for (const { id, since } of kinds.due) note(id, 'backlog', -since);
   for (const id of kinds.active) note(id, 'running', 0);

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ConsoleData } from './console-data.js';
-import { parseAccountsQuery, parseDeadLetterScope, parseIdsBody, parseRedriveBody } from './console-requests.js';
+import { parseAccountsQuery, parseBatchesQuery, parseDeadLetterScope, parseIdsBody, parseRedriveBody, parseSweepQuery } from './console-requests.js';
 
 const plural = (count: number, one: string, many = `${one}s`) => `${count} ${count === 1 ? one : many}`;
 
@@ -26,9 +26,12 @@ export function registerConsoleApi(api: FastifyInstance, data: ConsoleData): voi
     return { message: `Resumed "${account.id}": ${waiting === 0 ? 'nothing was waiting' : `its ${plural(waiting, 'waiting job')} run again`}.`, account };
   });
   api.post<{ Params: { id: string } }>('/accounts/:id/sweep', async (request) => {
-    const { jobId } = await data.sweep(request.params.id);
+    const { dryRun } = parseSweepQuery(request.query);
+    const { jobId } = await data.sweep(request.params.id, { dryRun });
+    if (dryRun) return { message: `Started a dry run of a sweep of "${request.params.id}" (job ${jobId}): it lists what it would close, and closes nothing.`, jobId };
     return { message: `Started a sweep of "${request.params.id}" (job ${jobId}); its result shows as the last sweep when it ends.`, jobId };
   });
+  api.get<{ Params: { id: string } }>('/jobs/:id', async (request) => data.job(request.params.id));
 
   api.get('/dead-letters', async (request) => data.deadLetters(parseDeadLetterScope(request.query)));
   api.post('/dead-letters/redrive', async (request) => {
@@ -47,6 +50,10 @@ export function registerConsoleApi(api: FastifyInstance, data: ConsoleData): voi
     return { message: `Deleted ${plural(deleted, 'dead letter')}${missing > 0 ? `; ${missing} were gone already` : ''}.`, deleted };
   });
 
+  api.get('/batches', async (request) => {
+    const { account, q, page } = parseBatchesQuery(request.query);
+    return data.batches({ ...(account ? { account } : {}), query: q, page });
+  });
   api.get<{ Params: { id: string } }>('/batches/:id', async (request) => data.batch(request.params.id));
   api.post<{ Params: { id: string } }>('/batches/:id/cancel', async (request) => {
     const batch = await data.cancelBatch(request.params.id);

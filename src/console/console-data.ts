@@ -2,17 +2,25 @@ import type { NotableAccounts } from '../accounts/notable-accounts.js';
 import type { BatchReport } from '../batches/batch-store.js';
 import type { DeadLetter } from '../dead-letters/dead-letter-store.js';
 import { NotFoundError, UnknownAccountError } from '../producer/producer-errors.js';
-import type { AccountStatus, Producer } from '../producer/producer.js';
+import type { AccountStatus, JobStatus, Producer } from '../producer/producer.js';
 import type { AccountQueues } from '../queues/account-queues.js';
+import type { RateLimit } from '../config/rate.js';
+import type { RateLimitUse } from '../rate-limit/rate-limit-use.js';
+import type { AccountActivity } from '../stats/activity-store.js';
 import { ATTENTION_KINDS, attentionOf, type AccountAttention, type AttentionKind } from './account-attention.js';
 import { pageOfAccounts, type AccountPage } from './account-page.js';
 import type { DeadLetterScope, GroupRequest } from './console-requests.js';
 import { groupDeadLetters, type DeadLetterGroup } from './dead-letter-groups.js';
 
-/** An account as the console lists it: its status (no credential in it), why it needs attention, its oldest dead letter. */
+/**
+ * An account as the console lists it: its status (no credential in it), why it needs attention, its oldest dead letter,
+ * its last hour (closes, dead letters and 429s per minute, as the workers wrote them) and its rate limit's use now.
+ */
 export interface AccountRow extends AccountStatus {
   attention: AttentionKind[];
   oldestDeadLetterAt: string | null;
+  activity: AccountActivity;
+  rateLimitUse: RateLimitUse;
 }
 
 export interface AccountsAnswer extends Omit<AccountPage, 'ids'> {
@@ -41,7 +49,11 @@ export interface ConsoleData {
   remove(ids: readonly string[]): Promise<{ deleted: number; missing: number }>;
   pause(id: string): Promise<AccountStatus>;
   resume(id: string): Promise<AccountStatus>;
-  sweep(id: string): Promise<{ jobId: string }>;
+  sweep(id: string, options?: { dryRun?: boolean }): Promise<{ jobId: string }>;
+  /** A sweep's (or any job's) state and result, to show a dry run's list when it ends. */
+  job(id: string): Promise<JobStatus>;
+  /** Batches newest first, a page of them: every account's, or one's; `query`: ids holding it. */
+  batches(request: { account?: string; query: string; page: number }): Promise<{ total: number; page: number; pageSize: number; items: BatchAnswer[] }>;
   batch(id: string): Promise<BatchAnswer>;
   cancelBatch(id: string): Promise<BatchAnswer>;
 }
@@ -52,6 +64,10 @@ export interface ConsoleDataOptions {
   notable: NotableAccounts;
   /** The reason recorded when an account was paused; null when none was (a manual pause). */
   pauseReasonOf(accountId: string): Promise<string | null>;
+  /** The account's last hour (stats/activity-store.ts): one command. */
+  activityOf(accountId: string, nowMs: number): Promise<AccountActivity>;
+  /** Its rate limit's use now, from the limiter's keys (rate-limit/rate-limit-use.ts): one command. */
+  rateLimitUseOf(accountId: string, rate: RateLimit): Promise<RateLimitUse>;
   pageSize?: number;
   now?: () => number;
 }
@@ -88,10 +104,11 @@ const shownBatch = (report: BatchReport): BatchAnswer => (report.callback ? { ..
  * What the console shows and does, over the producer and the notable
  * accounts. A refresh of the accounts list costs a few commands to sort
  * every account (the notable sets, the paused ones' reasons) plus a
- * status read of each of the ~50 accounts on the page; no account off the
- * page is read, whatever their number.
+ * status read of each of the ~50 accounts on the page, with its activity
+ * and rate-limit use (a command each); no account off the page is read,
+ * whatever their number.
  */
-export function createConsoleData({ producer, queues, notable, pauseReasonOf, pageSize = PAGE_SIZE, now = Date.now }: ConsoleDataOptions): ConsoleData {
+export function createConsoleData({ producer, queues, notable, pauseReasonOf, activityOf, rateLimitUseOf, pageSize = PAGE_SIZE, now = Date.now }: ConsoleDataOptions): ConsoleData {
   let reading: { at: number; attention: Promise<Map<string, AccountAttention>> } | undefined;
 
   async function readAttention(): Promise<Map<string, AccountAttention>> {
@@ -114,7 +131,13 @@ export function createConsoleData({ producer, queues, notable, pauseReasonOf, pa
   const forgetEmpty = (accountId: string) => void notable.noDeadLetters(accountId).catch(() => undefined);
 
   async function row(id: string, noted: AccountAttention | undefined): Promise<AccountRow> {
-    const status = await producer.account(id);
+    const rate = queues.accountOf(id)?.rateLimit;
+    // The two reads beyond the status (a command each) travel with it.
+    const [status, activity, rateLimitUse] = await Promise.all([
+      producer.account(id),
+      activityOf(id, now()),
+      rate ? rateLimitUseOf(id, rate) : { sent: 0, max: 0, windowMs: 0, blockedForMs: 0 },
+    ]);
     let oldestDeadLetterAt: string | null = null;
     if (status.counts.deadLettered > 0) {
       // Ascending order: the first waiting job is the oldest.
@@ -126,9 +149,10 @@ export function createConsoleData({ producer, queues, notable, pauseReasonOf, pa
     const kinds = new Set<AttentionKind>();
     if (status.pausedReason) kinds.add(status.pausedReason === 'unauthorized' ? 'unauthorized' : 'paused');
     if (status.counts.deadLettered > 0) kinds.add('dead_letters');
+    if (activity.lastHour.rateLimited > 0) kinds.add('rate_limited');
     if (status.counts.waiting > 0) kinds.add('backlog');
     if (status.counts.active > 0) kinds.add('running');
-    return { ...status, attention: ATTENTION_KINDS.filter((kind) => kinds.has(kind)), oldestDeadLetterAt };
+    return { ...status, attention: ATTENTION_KINDS.filter((kind) => kinds.has(kind)), oldestDeadLetterAt, activity, rateLimitUse };
   }
 
   /** The accounts that can have dead letters in scope, the latest dead letter first. */
@@ -241,7 +265,12 @@ export function createConsoleData({ producer, queues, notable, pauseReasonOf, pa
 
     pause: async (id) => acted(await producer.pauseAccount(id)),
     resume: async (id) => acted(await producer.resumeAccount(id)),
-    sweep: async (id) => acted(await producer.sweepNow(id)),
+    sweep: async (id, options) => acted(await producer.sweepNow(id, undefined, options)),
+    job: (id) => producer.job(id),
+    async batches({ account, query, page }) {
+      const { total, items } = await producer.listBatches({ account, search: query || undefined, limit: pageSize, offset: (page - 1) * pageSize });
+      return { total, page, pageSize, items: items.map(shownBatch) };
+    },
     batch: async (id) => shownBatch(await producer.batch(id)),
     cancelBatch: async (id) => shownBatch(await producer.cancelBatch(id)),
   };

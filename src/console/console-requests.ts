@@ -25,6 +25,18 @@ function parse<T>(schema: z.ZodType<T>, value: unknown): T {
   throw new ValidationError(result.error.issues.map((issue) => ({ index: null, path: issue.path.join('.') || '(body)', message: issue.message })));
 }
 
+const BATCHES_QUERY = z.object({ account: text(200).optional(), q: text(64).default(''), page: z.coerce.number().int().min(1).max(1_000_000).default(1) });
+const SWEEP_QUERY = z.object({ dryRun: z.enum(['true', 'false']).default('false') });
+
+/** `?account=&q=&page=` of the batches list (an empty account is every account). */
+export function parseBatchesQuery(query: unknown): { account?: string; q: string; page: number } {
+  const { account, q, page } = parse(BATCHES_QUERY, query);
+  return { ...(account ? { account } : {}), q, page };
+}
+
+/** `?dryRun=true` of a sweep asked from the console. */
+export const parseSweepQuery = (query: unknown): { dryRun: boolean } => ({ dryRun: parse(SWEEP_QUERY, query).dryRun === 'true' });
+
 /** `?q=&page=` of the accounts list. */
 export const parseAccountsQuery = (query: unknown): { q: string; page: number } => parse(ACCOUNTS_QUERY, query);
 

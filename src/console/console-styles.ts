@@ -45,6 +45,19 @@ label.search input { width: 22rem; }
 .badge.dead_letters { background: #fce7f6; color: #9e165f; }
 .badge.backlog { background: #e0eaff; color: #2d31a6; }
 .badge.running { background: #dcfae6; color: var(--ok); }
+.badge.rate_limited { background: #fdead7; color: #b93815; }
+svg.spark { display: block; }
+svg.spark polyline { fill: none; stroke: var(--accent); stroke-width: 1.2; }
+svg.spark .area { fill: #e0eaff; stroke: none; }
+td.closes small, td.rate small, table.accounts td:first-child { white-space: nowrap; }
+.rate-use meter { width: 3rem; height: 0.6rem; vertical-align: middle; margin-right: 0.3rem; }
+figure.activity-chart { margin: 0.6rem 0; max-width: 48rem; background: #fff; border: 1px solid var(--line); border-radius: 4px; padding: 0.5rem; }
+figure.activity-chart figcaption { color: var(--muted); font-size: 0.8rem; }
+.activity-chart .bar { fill: var(--accent); }
+.activity-chart .axis { stroke: var(--line); }
+.activity-chart .label { fill: var(--muted); font-size: 10px; }
+.activity-chart .mark.rate_limited, .key.rate_limited { fill: #e04f16; color: #b93815; }
+.activity-chart .mark.dead_letters, .key.dead_letters { fill: #9e165f; color: #9e165f; }
 .pager { display: flex; gap: 1rem; align-items: baseline; margin: 0.6rem 0; }
 .notice { padding: 0.5rem 0.8rem; border-radius: 4px; background: #ecfdf3; border: 1px solid #abefc6; }
 .notice.error { background: #fef3f2; border-color: #fecdca; color: var(--bad); }

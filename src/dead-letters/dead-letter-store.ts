@@ -74,9 +74,11 @@ export interface DeadLetterOptions {
   jobsAdded?: (accountId: string) => Promise<void>;
   /** Told when an account gets a dead letter (metrics and the dashboard look at such accounts). */
   deadLettered?: (accountId: string) => Promise<void>;
+  /** Told once per dead letter made (by the mover that removes its source job), as the metrics count it. */
+  counted?: (accountId: string) => void;
 }
 
-export function createDeadLetterStore(queues: AccountQueues, batches: BatchStore, jobs: JobSettings, { metrics, jobsAdded, deadLettered }: DeadLetterOptions = {}): DeadLetterStore {
+export function createDeadLetterStore(queues: AccountQueues, batches: BatchStore, jobs: JobSettings, { metrics, jobsAdded, deadLettered, counted }: DeadLetterOptions = {}): DeadLetterStore {
   const targets = (accounts?: readonly string[]) => (accounts === undefined ? queues.all() : accounts.flatMap((id) => queues.get(id) ?? []));
 
   async function bury(entry: AccountQueue, job: Job<CloseJobData>): Promise<boolean> {
@@ -88,7 +90,10 @@ export function createDeadLetterStore(queues: AccountQueues, batches: BatchStore
     if (stored.batchId) await batches.markDead(entry.account.id, stored.batchId, { jobId: job.id, event: conversationEnd(stored.ref, { reason: stored.reason }, new Date(stored.failedAt)) });
     // Counted once: only the mover that removes the source job (a repeat finds it gone).
     const removed = await job.remove().then(() => true, () => false);
-    if (removed) metrics?.deadLettersAdded.inc({ account: entry.account.id, reason: stored.reason });
+    if (removed) {
+      metrics?.deadLettersAdded.inc({ account: entry.account.id, reason: stored.reason });
+      counted?.(entry.account.id);
+    }
     return true;
   }
 

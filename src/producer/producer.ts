@@ -55,8 +55,11 @@ export interface Producer {
   list(request: unknown, access?: Access): Promise<{ jobId: string }>;
   job(jobId: string, access?: Access): Promise<JobStatus>;
   /** Runs an auto-close sweep of the account now (outside its schedule); its result comes from job(). */
-  sweepNow(accountId: string, access?: Access): Promise<{ jobId: string }>;
+  /** `dryRun`: the sweep lists what it would close (its job's result) and closes nothing. */
+  sweepNow(accountId: string, access?: Access, options?: { dryRun?: boolean }): Promise<{ jobId: string }>;
   batch(batchId: string, access?: Access): Promise<BatchReport>;
+  /** Batches newest first, with their counts: one account's, or every account's (the admin's); `search`: ids holding it. */
+  listBatches(query: { account?: string | undefined; search?: string | undefined; limit?: number; offset?: number }, access?: Access): Promise<{ total: number; items: BatchReport[] }>;
   /**
    * Cancels a batch: its waiting and delayed closes are removed (each one
    * atomically: removed, or already running and left to finish); the batch
@@ -298,12 +301,12 @@ export function createProducer(config: Config, options: ProducerOptions = {}): P
       });
     },
 
-    async sweepNow(accountId, access = FULL_ACCESS) {
+    async sweepNow(accountId, access = FULL_ACCESS, { dryRun = false } = {}) {
       const entry = await knownEntryOf(accountId, access);
       if (!entry.account.autoClose) throw new ValidationError([{ index: null, path: 'autoClose', message: `account "${accountId}" has no auto-close policy` }]);
-      const data: SweepJobData = { account: accountId };
+      const data: SweepJobData = { account: accountId, ...(dryRun ? { dryRun } : {}) };
       const job = await withRedis(async () => {
-        const added = await entry.queue.add(SWEEP_JOB, data, { ...sweepJobOptions(config.jobs), jobId: `sweep-now-${randomUUID()}` });
+        const added = await entry.queue.add(SWEEP_JOB, data, { ...sweepJobOptions(config.jobs), jobId: `${dryRun ? 'sweep-dry-run' : 'sweep-now'}-${randomUUID()}` });
         await index.touch(accountId);
         return added;
       }, 'write');
@@ -314,6 +317,19 @@ export function createProducer(config: Config, options: ProducerOptions = {}): P
       const report = await withRedis(() => batches.get(batchId));
       if (!report || !access.sees(report.account)) throw new NotFoundError(`batch "${batchId}"`);
       return report;
+    },
+
+    async listBatches({ account, search, limit = 50, offset = 0 }, access = FULL_ACCESS) {
+      if (account === undefined && access.accounts !== '*') throw new ValidationError([{ index: null, path: 'account', message: 'is required with an API key for some accounts' }]);
+      if (account !== undefined) entryOf(account, access);
+      const issues = [];
+      if (!Number.isSafeInteger(limit) || limit < 1 || limit > 200) issues.push({ index: null, path: 'limit', message: 'must be a whole number from 1 to 200' });
+      if (!Number.isSafeInteger(offset) || offset < 0) issues.push({ index: null, path: 'offset', message: 'must be a whole number of at least 0' });
+      if (issues.length > 0) throw new ValidationError(issues);
+      const { total, ids } = await withRedis(() => batches.list({ account, search, limit, offset }));
+      const reports = await withRedis(() => Promise.all(ids.map((id) => batches.get(id))));
+      // An id listed for a batch since expired or removed is left out.
+      return { total, items: reports.filter((report): report is BatchReport => report !== undefined && access.sees(report.account)) };
     },
 
     async cancelBatch(batchId, access = FULL_ACCESS) {

@@ -21,6 +21,8 @@ export interface KeyNames {
   authFailures(accountId: string): string;
   pauseReason(accountId: string): string;
   lastSweep(accountId: string): string;
+  /** Closes, dead letters and 429s per minute over the last hour, written by the workers (stats/activity-store.ts). */
+  activity(accountId: string): string;
   batch(accountId: string, batchId: string): string;
   batchJobs(accountId: string, batchId: string): string;
   batchCompleted(accountId: string, batchId: string): string;
@@ -31,6 +33,10 @@ export interface KeyNames {
   batchCancelled(accountId: string, batchId: string): string;
   /** Conversation events waiting for their callback (a list, oldest first). */
   batchEvents(accountId: string, batchId: string): string;
+  /** The account's batches by creation time (the newest LISTED_PER_ACCOUNT of them), for lists. */
+  accountBatches(accountId: string): string;
+  /** Every account's batches by creation time (the newest LISTED_BATCHES), for lists across accounts. */
+  recentBatches(): string;
   /** Which account a batch id belongs to (batch ids are unique across accounts; GET /v1/batches/:id has no account). */
   batchOwner(batchId: string): string;
   /** Accounts the running processes serve, without credentials (account-directory.ts). */
@@ -47,6 +53,8 @@ export interface KeyNames {
   deadLetterAccounts(): string;
   /** Accounts paused (by hand or by 401s). */
   pausedAccounts(): string;
+  /** Accounts that met a provider's 429 lately, scored by the last one's time (trimmed to the last hour). */
+  rateLimitedAccounts(): string;
   /** Pub/sub channel: an account just got work (its id), so idle dispatchers need not wait for their next look. */
   wakeChannel(): string;
   /** Held by the one process that reconciles the ready index with every queue, now and then. */
@@ -77,6 +85,7 @@ export function keyNames(base: string): KeyNames {
     authFailures: (id) => `${account(id)}:auth-failures`,
     pauseReason: (id) => `${account(id)}:pause-reason`,
     lastSweep: (id) => `${account(id)}:last-sweep`,
+    activity: (id) => `${account(id)}:activity`,
     batch,
     batchJobs: (id, batchId) => `${batch(id, batchId)}:jobs`,
     batchCompleted: (id, batchId) => `${batch(id, batchId)}:completed`,
@@ -85,6 +94,8 @@ export function keyNames(base: string): KeyNames {
     batchSkipped: (id, batchId) => `${batch(id, batchId)}:skipped`,
     batchCancelled: (id, batchId) => `${batch(id, batchId)}:cancelled`,
     batchEvents: (id, batchId) => `${batch(id, batchId)}:events`,
+    accountBatches: (id) => `${account(id)}:batches`,
+    recentBatches: () => `${base}:recent-batches`,
     batchOwner: (batchId) => `${base}:batch-owner:${batchId}`,
     publishedAccounts: () => `${base}:published-accounts`,
     readinessProbe: (tag) => `${base}:{${tag}}:readiness-probe`,
@@ -93,6 +104,7 @@ export function keyNames(base: string): KeyNames {
     failedAccounts: () => `${base}:failed-accounts`,
     deadLetterAccounts: () => `${base}:dead-letter-accounts`,
     pausedAccounts: () => `${base}:paused-accounts`,
+    rateLimitedAccounts: () => `${base}:rate-limited-accounts`,
     wakeChannel: () => `${base}:wake`,
     reconcileLock: () => `${base}:reconcile-lock`,
     callbacksPrefix: () => `${base}:{closer.callbacks}`,

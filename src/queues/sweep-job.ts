@@ -8,6 +8,8 @@ export const SWEEP_SCHEDULER_ID = 'auto-close';
 
 export interface SweepJobData {
   account: string;
+  /** Asked for (POST /v1/accounts/:id/sweep?dryRun=true): lists what it would close, closes nothing, is not the account's last sweep. */
+  dryRun?: boolean;
   rateLimitHits?: number;
   lastError?: FailureInfo;
 }
@@ -24,6 +26,8 @@ export interface SweepResult {
   skipped: number;
   batchId: string | null;
   dryRun: boolean;
+  /** A dry run asked for: the conversations it would close, oldest activity first. */
+  wouldClose?: { ref: unknown; lastActivityAt: string | null }[];
 }
 
 export function sweepJobOptions(jobs: JobSettings): JobsOptions {

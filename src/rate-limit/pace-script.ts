@@ -121,3 +121,15 @@ if tat < blocked then redis.call('HSET', KEYS[1], 'tat', string.format('%.0f', b
 redis.call('PEXPIRE', KEYS[1], math.ceil((blocked - now) / 1000) + 60000)
 return blocked - now
 `;
+
+/**
+ * How much of the limit is in use now, for people (the console): the sends
+ * in the log within the last ARGV[1] µs (the limit's own window, without the
+ * margin; leased sends count from when they were granted), and the µs the
+ * account stays blocked by a 429. Reads only. KEYS[1] hash, KEYS[2] send log.
+ * Returns {sends, blocked µs}.
+ */
+export const USE_SCRIPT = `${NOW}
+local sent = redis.call('ZCOUNT', KEYS[2], string.format('(%.0f', now - tonumber(ARGV[1])), '+inf')
+return {sent, math.max(0, blocked - now)}
+`;

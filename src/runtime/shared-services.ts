@@ -7,6 +7,7 @@ import { createCallbackQueue, type CallbackQueue } from '../callbacks/callback-q
 import type { AccountSource } from '../accounts/account-registry.js';
 import type { AccountInfo, Config } from '../config/types.js';
 import type { Metrics } from '../metrics/metrics.js';
+import type { ActivityRecorder } from '../stats/activity-recorder.js';
 import { createDeadLetterStore, type DeadLetterStore } from '../dead-letters/dead-letter-store.js';
 import { createReadyIndex, type ReadyIndex } from '../queues/ready-index.js';
 import { createAccountQueues, type AccountQueues } from '../queues/account-queues.js';
@@ -29,8 +30,11 @@ export interface SharedServices<A extends AccountInfo = AccountInfo> {
   callbacks: CallbackQueue;
 }
 
-/** `accounts`: the process's registry (or configured accounts only); `metrics` is left out by processes that export none (the CLI). */
-export function createSharedServices<A extends AccountInfo>(config: Config, redis: RedisClient, accounts: AccountSource<A>, metrics?: Metrics): SharedServices<A> {
+/**
+ * `accounts`: the process's registry (or configured accounts only); `metrics` is left out by processes that export none (the CLI);
+ * `activity`: the workers' per-minute counts, told of each dead letter they make.
+ */
+export function createSharedServices<A extends AccountInfo>(config: Config, redis: RedisClient, accounts: AccountSource<A>, metrics?: Metrics, activity?: Pick<ActivityRecorder, 'record'>): SharedServices<A> {
   const keys = keyNames(config.queuePrefix);
   const queues = createAccountQueues(accounts, redis, keys);
   const callbacks = createCallbackQueue(redis, keys);
@@ -52,6 +56,7 @@ export function createSharedServices<A extends AccountInfo>(config: Config, redi
       ...(metrics ? { metrics } : {}),
       jobsAdded: (accountId) => index.touch(accountId),
       deadLettered: (accountId) => notable.deadLettered(accountId),
+      ...(activity ? { counted: (accountId: string) => activity.record(accountId, 'dead_lettered') } : {}),
     }),
     control: createAccountControl(redis, keys, config.jobs.unauthorizedPauseAfter, notable),
     sweeps: createSweepStore(redis, keys),

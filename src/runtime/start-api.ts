@@ -4,6 +4,8 @@ import type { Config } from '../config/types.js';
 import { registerDashboard, DASHBOARD_PATH } from '../dashboard/create-dashboard.js';
 import { createConsoleData } from '../console/console-data.js';
 import { CONSOLE_PATH, registerConsole } from '../console/register-console.js';
+import { rateLimitUseReader } from '../rate-limit/rate-limit-use.js';
+import { createActivityStore } from '../stats/activity-store.js';
 import { ConfigError } from '../errors/config-error.js';
 import { allReady, type Readiness } from '../health/redis-readiness.js';
 import type { Logger } from '../logger.js';
@@ -88,11 +90,14 @@ export async function startApi(config: Config, logger: Logger, options: ApiOptio
     });
     const basicAuth = config.dashboardBasicAuth ? { basicAuth: config.dashboardBasicAuth } : {};
     await registerDashboard(app, { queues: services.queues, notable: services.notable, apiToken: config.apiToken, ...basicAuth, consolePath: CONSOLE_PATH });
+    const activity = createActivityStore(redis, services.keys);
     const consoleData = createConsoleData({
       producer,
       queues: services.queues,
       notable: services.notable,
       pauseReasonOf: (accountId) => redis.get(services.keys.pauseReason(accountId)),
+      activityOf: (accountId, nowMs) => activity.read(accountId, nowMs),
+      rateLimitUseOf: rateLimitUseReader(redis, services.keys),
     });
     await registerConsole(app, { data: consoleData, apiToken: config.apiToken, ...basicAuth, dashboardPath: DASHBOARD_PATH });
     const address = await app.listen({ port: config.port, host: options.host ?? '0.0.0.0' });

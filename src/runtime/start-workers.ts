@@ -22,12 +22,16 @@ import { openRegistry } from './open-registry.js';
 import { startCallbackWorker } from '../callbacks/callback-worker.js';
 import { apiKeyCallbackSecret } from '../auth/api-keys.js';
 import { createSharedServices } from './shared-services.js';
+import { createActivityRecorder } from '../stats/activity-recorder.js';
+import { createActivityStore } from '../stats/activity-store.js';
 
 export interface WorkerRuntimeOptions {
   /** Shared with the other parts of an all-in-one process; a registry of its own otherwise. */
   metrics?: Metrics;
   /** Told of rate limits, retries and final failures as they happen (the demo narrates them). */
   onJobEvent?: JobEventListener;
+  /** How often the per-minute activity counts are written for the console (stats/activity-recorder.ts); tests shorten it. */
+  activityFlushMs?: number;
 }
 
 export interface WorkerRuntime {
@@ -82,7 +86,13 @@ export async function startWorkers(config: Config, logger: Logger, options: Work
   const { jobs } = config;
   const http = createHttpClient({ timeoutMs: jobs.httpTimeoutMs, maxSockets: jobs.concurrency * 4 });
   const registry = await openRegistry(config, redis, keyNames(config.queuePrefix), logger, 'credentials');
-  const services = createSharedServices(config, redis, registry.accounts, metrics);
+  // Closes, dead letters and 429s per account and minute, for the console: counted in memory, written every few seconds.
+  const activity = createActivityRecorder({
+    store: createActivityStore(redis, keyNames(config.queuePrefix)),
+    logger,
+    ...(options.activityFlushMs !== undefined ? { flushEveryMs: options.activityFlushMs } : {}),
+  });
+  const services = createSharedServices(config, redis, registry.accounts, metrics, activity);
   const { keys } = services;
   const { index } = services;
   const views = createAccountViews(redis, keys, {
@@ -110,6 +120,7 @@ export async function startWorkers(config: Config, logger: Logger, options: Work
         control: services.control,
         sweeps: services.sweeps,
         metrics,
+        activity,
         logger: logger.child({ account: accountId }),
         onSleep: () => dispatcher.onSleep(),
         ...(options.onJobEvent ? { events: options.onJobEvent } : {}),
@@ -124,7 +135,11 @@ export async function startWorkers(config: Config, logger: Logger, options: Work
     const retired = accountJobs.get(accountId);
     accountJobs.delete(accountId);
     retired?.drain().catch((error: unknown) => logger.warn({ err: error, account: accountId }, 'could not send the batch marks of a changed account'));
-    if (!registry.accounts.get(accountId)) void services.queues.forget(accountId);
+    if (!registry.accounts.get(accountId)) {
+      void services.queues.forget(accountId);
+      // Written after the removal, its counts would make its activity key again.
+      activity.forget(accountId);
+    }
     dispatcher.wake();
   });
   /** An account due in the index that this process does not know may have been made a moment ago: look, at most every so often. */
@@ -226,6 +241,8 @@ export async function startWorkers(config: Config, logger: Logger, options: Work
       await dispatcher.close();
       await callbackWorker.close();
       await Promise.all([...accountJobs.values()].map((account) => account.drain()));
+      // The last seconds' counts, once no job runs: a stopping worker's closes still show in the console.
+      await activity.close();
       await views.close();
       await services.queues.close();
       await services.callbacks.close();

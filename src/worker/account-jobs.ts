@@ -15,6 +15,7 @@ import { SWEEP_JOB } from '../queues/sweep-job.js';
 import { createAccountRateLimiter } from '../rate-limit/account-rate-limiter.js';
 import type { RedisClient } from '../redis/create-redis.js';
 import { loadScriptsFor } from '../redis/slot-connection.js';
+import type { ActivityRecorder } from '../stats/activity-recorder.js';
 import type { SweepStore } from '../sweeps/sweep-store.js';
 import { createBatchMarks, type BatchMarks } from './batch-marks.js';
 import { createCloseProcessor } from './close-processor.js';
@@ -38,6 +39,8 @@ export interface AccountJobsDeps {
   control: AccountControl;
   sweeps: SweepStore;
   metrics: Metrics;
+  /** The process's per-minute counts for the console: closes and the provider's 429s are counted here. */
+  activity: Pick<ActivityRecorder, 'record'>;
   logger: Logger;
   events?: JobEventListener;
   /** Called when a job goes to sleep for its rate-limit slot (see the dispatcher). */
@@ -70,12 +73,14 @@ export function createAccountJobs(deps: AccountJobsDeps): AccountJobs {
     observe: (operation, status, seconds) => {
       metrics.providerRequests.inc({ account, operation, status });
       metrics.providerLatency.observe({ account, operation }, seconds);
+      // Every 429 answer, of closes, lists and sweeps alike: what the provider thinks of the account's rate.
+      if (status === '429') deps.activity.record(account, 'rate_limited');
     },
   });
   const context = { entry, limiter, control: deps.control, logger, metrics, ...(deps.events ? { events: deps.events } : {}) };
   const marks: BatchMarks = createBatchMarks({ markCompleted: (batchId, ends, options) => deps.batches.markCompleted(account, batchId, ends, options) }, logger);
   const processors: Record<string, (job: Job, token?: string) => Promise<unknown>> = {
-    [CLOSE_JOB]: createCloseProcessor({ ...context, client, marks }),
+    [CLOSE_JOB]: createCloseProcessor({ ...context, client, marks, activity: deps.activity }),
     [LIST_JOB]: createListProcessor({ ...context, client }),
     [SWEEP_JOB]: createSweepProcessor({
       ...context,

@@ -4,6 +4,7 @@ import { currentActivity } from '../listing/current-activity.js';
 import type { AnyProviderClient } from '../providers/create-provider-client.js';
 import type { ProviderClient } from '../providers/types.js';
 import type { CloseJobData } from '../queues/close-job.js';
+import type { ActivityRecorder } from '../stats/activity-recorder.js';
 import type { BatchMarks } from './batch-marks.js';
 import { failJob, type FailureContext } from './queue-failure.js';
 
@@ -11,6 +12,8 @@ export interface CloseProcessorDeps extends FailureContext {
   client: AnyProviderClient;
   /** Sends the batch marks; on the worker's Redis connection (see batch-marks.ts). */
   marks: BatchMarks;
+  /** Counts closes per minute for the console (in memory; written every few seconds). */
+  activity: Pick<ActivityRecorder, 'record'>;
 }
 
 export interface CloseJobResult {
@@ -38,6 +41,7 @@ export function createCloseProcessor(deps: CloseProcessorDeps) {
       batchId ? marks.completed({ batchId, jobId: job.id!, event: conversationEnd(ref, { outcome }) }, { skipped: outcome === 'skipped_active' }) : undefined;
     const done = (outcome: CloseJobResult['outcome']) => {
       deps.metrics.closes.inc({ account, outcome });
+      if (outcome !== 'skipped_active') deps.activity.record(account, 'closed');
       deps.metrics.enqueueToClose.observe({ account }, (Date.now() - job.timestamp) / 1000);
     };
     try {

@@ -43,7 +43,9 @@ export function createSweepProcessor(deps: SweepProcessorDeps) {
       const picked = idle.slice(0, policy.maxPerRun);
       let batchId: string | null = null;
       let enqueued = 0;
-      if (!policy.dryRun && picked.length > 0) {
+      const asked = job.data.dryRun === true;
+      const dryRun = policy.dryRun || asked;
+      if (!dryRun && picked.length > 0) {
         batchId = `sweep-${account.id}-${job.id}`.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64);
         const phoneOf = new Map(picked.map((conversation) => [JSON.stringify(conversation.ref), conversation.contact.phoneNumber ?? undefined]));
         const accepted = await enqueueCloses(deps.enqueue, deps.entry, batchId, picked.map((conversation) => conversation.ref), {
@@ -60,11 +62,13 @@ export function createSweepProcessor(deps: SweepProcessorDeps) {
         scanned: scanned.count,
         idle: idle.length,
         enqueued,
-        skipped: policy.dryRun ? 0 : idle.length - enqueued,
+        skipped: dryRun ? 0 : idle.length - enqueued,
         batchId,
-        dryRun: policy.dryRun,
+        dryRun,
+        ...(asked ? { wouldClose: picked.map(({ ref, lastActivityAt }) => ({ ref, lastActivityAt: lastActivityAt ?? null })) } : {}),
       };
-      await deps.sweeps.save(account.id, result);
+      // A dry run someone asked for answers them (its job's result); the account's last sweep stays the last real one.
+      if (!asked) await deps.sweeps.save(account.id, result);
       deps.metrics.sweeps.inc({ account: account.id, dry_run: String(result.dryRun) });
       for (const key of ['scanned', 'idle', 'enqueued', 'skipped'] as const) deps.metrics.sweepConversations.inc({ account: account.id, result: key }, result[key]);
       logger.info(result, 'auto-close sweep done');

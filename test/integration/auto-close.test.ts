@@ -99,6 +99,29 @@ describe('auto-close sweeps', () => {
     }
   });
 
+  it('a dry run asked for lists what a sweep would close, oldest first, closes none and is not the last sweep', async () => {
+    const sim = await PeachSimulator.start({ credentials: 'peach-key', pageSize: 50 });
+    try {
+      const now = Date.now();
+      const idle = Array.from({ length: 30 }, (_, i) => sim.addConversation({ contact: { name: `idle ${i}`, phoneNumber: `+1555300${String(i).padStart(4, '0')}` }, lastActivityAt: now - (25 + i) * HOUR }).id);
+      Array.from({ length: 20 }, (_, i) => sim.addConversation({ contact: { name: `active ${i}`, phoneNumber: `+1555400${String(i).padStart(4, '0')}` }, lastActivityAt: now - HOUR }));
+      await run([{ ...peachAccount(sim.url, 'peach-key'), autoClose: policy({ maxPerRun: 10 }) }]);
+      const { jobId } = await producer!.sweepNow('peach', undefined, { dryRun: true });
+      const status = await waitUntil(async () => {
+        const job: JobStatus = await producer!.job(jobId);
+        return job.state === 'completed' || job.state === 'failed' ? job : undefined;
+      }, { what: 'the dry run' });
+      const result = status.result as SweepResult;
+      expect(result).toMatchObject({ scanned: 50, idle: 30, enqueued: 0, skipped: 0, batchId: null, dryRun: true });
+      // The 10 longest idle (maxPerRun), the longest first.
+      expect(result.wouldClose!.map(({ ref }) => (ref as { conversationId: number }).conversationId)).toEqual(idle.slice(20).reverse());
+      expect(idle.filter((id) => sim.statusOf(id) !== 'open')).toEqual([]);
+      expect((await producer!.accounts())[0]!.autoClose!.lastRun).toBeNull();
+    } finally {
+      await sim.close();
+    }
+  });
+
   it('Callbell, dry run: reports the 120 idle ones and closes none', async () => {
     const sim = await CallbellSimulator.start({ credentials: 'cb-token', pageSize: 100 });
     try {

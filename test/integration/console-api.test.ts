@@ -206,8 +206,11 @@ describe('the accounts list with 10,000 accounts', () => {
     // The summary counts the notable sets: acct-00001 stays in the ready index until a dispatcher finds nothing to take.
     expect(first!.summary).toMatchObject({ accounts: ACCOUNTS, unauthorized: 1, paused: 1, backlog: 3 });
     // The notable sets and the paused reasons, then a status read of each of the 50 accounts shown (two BullMQ
-    // count scripts, whose reads Redis counts one by one, and a HEXISTS: 12 commands): nothing for the 9,950 others.
-    expect(refresh).toBeLessThan(50 * 12 + 50);
+    // count scripts, whose reads Redis counts one by one, and a HEXISTS: 12 commands), its activity (an HGETALL)
+    // and its rate limit's use (a script: TIME, HGET, ZCOUNT and itself, 4): 17 commands; nothing for the 9,950 others.
+    expect(refresh).toBeLessThan(50 * 17 + 50);
+    // No worker ran here: nothing in the last hour, nothing of the limit in use.
+    expect(first!.items[0]).toMatchObject({ activity: { lastHour: { closed: 0, deadLettered: 0, rateLimited: 0 } }, rateLimitUse: { sent: 0, max: 1000, windowMs: 1000, blockedForMs: 0 } });
 
     const found = await get('/console/api/accounts?q=ACCT-0424');
     expect(found.total).toBe(10);

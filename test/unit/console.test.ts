@@ -103,16 +103,21 @@ describe('the accounts page', () => {
         { id: 'acct-00050', since: 10 },
       ],
       active: ['acct-00100', 'acct-07000'],
+      rateLimited: [
+        { id: 'acct-00600', at: 9_000 },
+        { id: 'acct-00100', at: 5_000 },
+      ],
     },
     new Map([['acct-09000', 'unauthorized']]),
   );
 
-  it('puts unauthorized, paused, dead letters (latest first), backlog (longest waiting first), running, then the rest by id', () => {
+  it('puts unauthorized, paused, dead letters (latest first), 429s in the last hour (latest first), backlog (longest waiting first), running, then the rest by id', () => {
     const { ids: shown, total, pages } = pageOfAccounts(ids, attention, { query: '', page: 1, pageSize: 10 });
-    expect(shown).toEqual(['acct-09000', 'acct-00500', 'acct-00300', 'acct-00200', 'acct-00050', 'acct-00100', 'acct-07000', 'acct-00000', 'acct-00001', 'acct-00002']);
+    expect(shown).toEqual(['acct-09000', 'acct-00500', 'acct-00300', 'acct-00200', 'acct-00600', 'acct-00100', 'acct-00050', 'acct-07000', 'acct-00000', 'acct-00001']);
     expect([total, pages]).toEqual([10_000, 1_000]);
     expect(attention.get('acct-00500')!.kinds).toEqual(['paused', 'dead_letters']);
-    expect(attention.get('acct-00100')!.kinds).toEqual(['backlog', 'running']);
+    // A backlog that meets 429s sorts above one that does not.
+    expect(attention.get('acct-00100')!.kinds).toEqual(['rate_limited', 'backlog', 'running']);
   });
 
   it('searches ids in any case, pages through the matches, and keeps the page within bounds', () => {

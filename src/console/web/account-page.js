@@ -1,10 +1,13 @@
 import { useActions } from './actions.js';
+import { ActivitySection } from './activity.js';
 import { getJson, paths, postJson } from './api.js';
 import { AttentionBadges } from './badges.js';
 import { DeadLetterGroups } from './dead-letter-groups.js';
 import { ago, count, link } from './format.js';
 import { html } from './html.js';
 import { usePolling } from './polling.js';
+import { BatchList } from './batch-list.js';
+import { DryRun } from './dry-run.js';
 
 const COUNTS = [
   ['waiting', 'waiting'],
@@ -52,8 +55,12 @@ export function AccountPage({ id }) {
     <dl class="counts">
       ${COUNTS.map(([key, label]) => html`<div data-count=${key}><dt>${label}</dt><dd>${count(account.counts[key])}</dd></div>`)}
     </dl>
+    <${ActivitySection} account=${account} />
     ${account.oldestDeadLetterAt && html`<p>Oldest dead letter: ${ago(account.oldestDeadLetterAt)}.</p>`}
     <${AutoClose} autoClose=${account.autoClose} />
+    ${account.autoClose && html`<${DryRun} accountId=${account.id} />`}
+    <h2>Recent batches</h2>
+    <${BatchList} account=${account.id} />
     <h2>Dead letters</h2>
     <${DeadLetterGroups} answer=${deadLetters} scope=${{ account: account.id }} onChange=${refresh} />
     ${at && html`<p class="updated">updated ${at.toLocaleTimeString('en-GB')}</p>`}

@@ -4,6 +4,7 @@ const LABELS = {
   unauthorized: 'paused: unauthorized (401/403)',
   paused: 'paused by hand',
   dead_letters: 'dead letters',
+  rate_limited: '429s (last hour)',
   backlog: 'backlog',
   running: 'running',
 };

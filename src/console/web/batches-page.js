@@ -3,6 +3,7 @@ import { getJson, postJson } from './api.js';
 import { count, link, time } from './format.js';
 import { html } from './html.js';
 import { usePolling } from './polling.js';
+import { BatchList } from './batch-list.js';
 
 function Callback({ callback }) {
   if (!callback) return html`<p>No callback asked for.</p>`;
@@ -38,7 +39,7 @@ function Batch({ id }) {
   </section>`;
 }
 
-/** A batch looked up by id (#/batches/<id>): its progress, counts and callback, live. */
+/** Every account's batches (#/batches), or one looked up by id (#/batches/<id>): its progress, counts and callback, live. */
 export function BatchesPage({ id }) {
   return html`<section>
     <h2>Batches</h2>
@@ -50,6 +51,6 @@ export function BatchesPage({ id }) {
       <label>Batch id <input name="batch" value=${id ?? ''} placeholder="a batchId from POST /v1/close" size="40" /></label>
       <button type="submit">Look up</button>
     </form>
-    ${id ? html`<${Batch} key=${id} id=${id} />` : html`<p class="hint">Batch ids come with every close request's answer, and link from dead letters and sweeps.</p>`}
+    ${id ? html`<${Batch} key=${id} id=${id} />` : html`<${BatchList} />`}
   </section>`;
 }
