@@ -9,7 +9,7 @@ import type { RateLimitUse } from '../rate-limit/rate-limit-use.js';
 import type { AccountActivity } from '../stats/activity-store.js';
 import { ATTENTION_KINDS, attentionOf, type AccountAttention, type AttentionKind } from './account-attention.js';
 import { pageOfAccounts, type AccountPage } from './account-page.js';
-import type { DeadLetterScope, GroupRequest } from './console-requests.js';
+import type { DeadLetterFilter, DeadLetterScope, GroupRequest } from './console-requests.js';
 import { groupDeadLetters, type DeadLetterGroup } from './dead-letter-groups.js';
 
 /**
@@ -35,6 +35,8 @@ export interface DeadLettersAnswer {
   /** Of them, the latest this answer read and grouped. */
   read: number;
   groups: DeadLetterGroup[];
+  /** The HTTP statuses of the groups read, before a status filter (null: no answer): what the filter offers. */
+  statuses?: (number | null)[];
 }
 
 /** A batch as the console shows it: its callback's address without query or credentials. */
@@ -43,7 +45,7 @@ export type BatchAnswer = BatchReport;
 export interface ConsoleData {
   accounts(request: { query: string; page: number }): Promise<AccountsAnswer>;
   account(id: string): Promise<{ account: AccountRow; deadLetters: DeadLettersAnswer }>;
-  deadLetters(scope: DeadLetterScope): Promise<DeadLettersAnswer & { accounts: number }>;
+  deadLetters(filter: DeadLetterFilter): Promise<DeadLettersAnswer & { accounts: number }>;
   redriveGroup(group: GroupRequest): Promise<{ redriven: number; matched: number }>;
   redrive(ids: readonly string[]): Promise<{ redriven: number }>;
   remove(ids: readonly string[]): Promise<{ deleted: number; missing: number }>;
@@ -237,9 +239,13 @@ export function createConsoleData({ producer, queues, notable, pauseReasonOf, ac
       return { account, deadLetters: await deadLettersOf([id], ACCOUNT_DEAD_LETTERS) };
     },
 
-    async deadLetters(scope) {
+    async deadLetters({ status, ...scope }) {
       const accounts = await deadLetterScope(scope);
-      return { accounts: accounts.length, ...(await deadLettersOf(accounts, ALL_DEAD_LETTERS)) };
+      const answer = await deadLettersOf(accounts, ALL_DEAD_LETTERS);
+      const statuses = [...new Set(answer.groups.map((group) => group.status))].sort((a, b) => (a ?? 0) - (b ?? 0));
+      // The status filter narrows the groups read (the latest ALL_DEAD_LETTERS); `total` stays the scope's.
+      const groups = status === undefined ? answer.groups : answer.groups.filter((group) => group.status === status);
+      return { accounts: accounts.length, ...answer, groups, statuses };
     },
 
     async redriveGroup(group) {

@@ -12,11 +12,14 @@ const ACCOUNTS_QUERY = z.object({ q: text(200).default(''), page: z.coerce.numbe
 const DEAD_LETTERS_QUERY = z.object({
   account: text(200).optional(),
   provider: text(50).optional(),
+  status: z.union([z.literal(''), z.literal('none'), z.string().regex(/^[1-5]\d\d$/, 'must be an HTTP status or "none"')]).optional(),
 });
 const IDS_BODY = z.strictObject({ ids });
 const GROUP_BODY = z.strictObject({ group: z.strictObject({ account: text(200).optional(), provider: text(50).optional(), reason: z.string().min(1).max(100), status }) });
 
 export type DeadLetterScope = { account?: string | undefined; provider?: string | undefined };
+/** `status`: only dead letters of this HTTP status (null: those that got no answer). */
+export type DeadLetterFilter = DeadLetterScope & { status?: number | null };
 export type GroupRequest = z.infer<typeof GROUP_BODY>['group'];
 
 function parse<T>(schema: z.ZodType<T>, value: unknown): T {
@@ -40,10 +43,10 @@ export const parseSweepQuery = (query: unknown): { dryRun: boolean } => ({ dryRu
 /** `?q=&page=` of the accounts list. */
 export const parseAccountsQuery = (query: unknown): { q: string; page: number } => parse(ACCOUNTS_QUERY, query);
 
-/** `?account=&provider=` of the dead letters across accounts (empty means no filter). */
-export function parseDeadLetterScope(query: unknown): DeadLetterScope {
-  const { account, provider } = parse(DEAD_LETTERS_QUERY, query);
-  return { ...(account ? { account } : {}), ...(provider ? { provider } : {}) };
+/** `?account=&provider=&status=` of the dead letters across accounts (empty means no filter; status `none`: no answer). */
+export function parseDeadLetterScope(query: unknown): DeadLetterFilter {
+  const { account, provider, status } = parse(DEAD_LETTERS_QUERY, query);
+  return { ...(account ? { account } : {}), ...(provider ? { provider } : {}), ...(status ? { status: status === 'none' ? null : Number(status) } : {}) };
 }
 
 /** `{"ids": [...]}`: chosen dead letters. */

@@ -185,6 +185,12 @@ describe('the operations console in Chromium', () => {
     await page.locator('section.batch[data-done="true"] progress[value="100"]').waitFor({ timeout: 30_000 });
     expect(await page.locator('[data-count="completed"] dd').innerText()).toBe('100');
     expect(await page.locator('.progress-text').innerText()).toMatch(/^Done .*: 100 of 100 ended\.$/);
+    // The list of every account's batches shows it first (the newest), done, and so does its account's page.
+    await page.goto(`${api.url}/console#/batches`);
+    await page.locator(`.batch-list tbody tr:first-child[data-batch="${batchId}"][data-done="true"] progress[value="100"]`).waitFor({ timeout: 10_000 });
+    await screenshot('batches');
+    await page.goto(`${api.url}/console#/accounts/peach-main`);
+    await page.locator(`.batch-list tr[data-batch="${batchId}"][data-done="true"]`).waitFor({ timeout: 10_000 });
   }, 60_000);
 
   it("refuses cross-origin POSTs that carry the browser's session cookie or its basic-auth credentials, and nothing changes", async () => {

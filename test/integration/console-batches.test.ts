@@ -10,8 +10,8 @@ import { testConfig, waitUntil } from '../helpers/test-config.js';
 
 /**
  * The console's batches (issue 22): listed newest first across accounts or
- * for one account, searched by id and paged, each with its counts; a
- * removed account's batches leave the list.
+ * for one account, searched by id and paged, each with its counts; and its
+ * dead letters filtered by HTTP status.
  */
 const TOKEN = 'console-batches-token-31c';
 let server: TestRedis;
@@ -71,6 +71,21 @@ describe('the console\'s batches', () => {
     // A resend of a batch lists it once, at its first time.
     await api.producer.close({ account: 'shop-a', batchId: 'order-1', conversations: [{ conversationId: sim.seed(1)[0]!.id }] });
     expect((await list()).items.map(({ batchId }) => batchId)).toEqual(['other-3', 'order-2', 'order-1']);
+  });
+
+  it('leave dead letters to the dead-letters page, which filters them by HTTP status', async () => {
+    await api.producer.close({ account: 'shop-b', batchId: 'missing', conversations: [{ conversationId: 880_001 }, { conversationId: 880_002 }] });
+    await waitUntil(async () => (await api.producer.batch('missing')).done, { what: 'the dead letters' });
+    const read = async (query: string) => {
+      const response = await fetch(`${api.url}/console/api/dead-letters${query}`, { headers: { cookie: session.cookie } });
+      return { status: response.status, body: (await response.json()) as { groups: { reason: string; status: number | null; count: number }[]; statuses: (number | null)[]; issues?: { path: string }[] } };
+    };
+    const all = await read('');
+    expect(all.body.statuses).toEqual([404]);
+    expect((await read('?status=404')).body.groups).toEqual([expect.objectContaining({ reason: 'PROVIDER_NOT_FOUND', status: 404, count: 2 })]);
+    expect((await read('?status=503')).body.groups).toEqual([]);
+    expect((await read('?status=none')).body.groups).toEqual([]);
+    expect(await read('?status=abc')).toMatchObject({ status: 400, body: { issues: [{ path: 'status' }] } });
   });
 
   it('refuse a bad query by naming it, and an unknown account with 404', async () => {

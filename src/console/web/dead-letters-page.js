@@ -6,13 +6,14 @@ import { usePolling } from './polling.js';
 
 const PROVIDERS = ['peach', 'callbell', 'chatwoot'];
 
-/** Dead letters across accounts, grouped by reason; filtered by account and provider through the address (#/dead-letters?account=...). */
+/** Dead letters across accounts, grouped by reason; filtered by account, provider and HTTP status through the address (#/dead-letters?account=...). */
 export function DeadLettersPage({ params }) {
   const account = params.get('account') ?? '';
   const provider = params.get('provider') ?? '';
-  const { data, error, refresh } = usePolling(() => getJson(`/dead-letters${query({ account, provider })}`), [account, provider], 5_000);
+  const status = params.get('status') ?? '';
+  const { data, error, refresh } = usePolling(() => getJson(`/dead-letters${query({ account, provider, status })}`), [account, provider, status], 5_000);
   const filter = (changes) => {
-    const next = new URLSearchParams({ account, provider, ...changes });
+    const next = new URLSearchParams({ account, provider, status, ...changes });
     for (const [key, value] of [...next]) if (!value) next.delete(key);
     location.hash = `#/dead-letters${next.size ? `?${next}` : ''}`;
   };
@@ -27,6 +28,12 @@ export function DeadLettersPage({ params }) {
       <label>Provider <select value=${provider} onChange=${(event) => filter({ provider: event.currentTarget.value })}>
         <option value="">any</option>
         ${PROVIDERS.map((name) => html`<option value=${name}>${name}</option>`)}
+      </select></label>
+      <label>Status <select value=${status} onChange=${(event) => filter({ status: event.currentTarget.value })}>
+        <option value="">any</option>
+        ${[...new Set([...(data?.statuses ?? []).map((code) => (code === null ? 'none' : String(code))), ...(status ? [status] : [])])].map(
+          (code) => html`<option value=${code}>${code === 'none' ? 'no answer' : code}</option>`,
+        )}
       </select></label>
     </form>
     ${error && html`<p class="notice error" role="alert">Could not load the dead letters: ${error.message}</p>`}
