@@ -21,7 +21,7 @@ import { createLogger } from '../src/logger.js';
 import { startApi } from '../src/runtime/start-api.js';
 import { startRedis } from '../test/helpers/redis-server.js';
 import { envFor } from '../test/helpers/worker-process.js';
-import { cpuLoopMs, median } from './measures.js';
+import { cpuLoopMs, createStops, errorText, fmt, median, percentile } from './measures.js';
 import { startSimulator, stopChild } from './processes.js';
 
 // ---- settings -------------------------------------------------------------------------------------------------------
@@ -53,29 +53,10 @@ const logger = createLogger({ level: 'silent' });
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 /** Now, in ms since the epoch with sub-ms precision. */
 const epochNow = () => performance.timeOrigin + performance.now();
-const fmt = (value: number | null | undefined, digits = 0) =>
-  value === null || value === undefined || !Number.isFinite(value) ? '–' : value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error)).slice(0, 300);
-/** Nearest-rank percentile of sorted values. */
-const percentile = (sorted: number[], p: number) => sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)]!;
 const refs = (ids: readonly number[]) => ids.map((conversationId) => ({ conversationId }));
 
 /** Everything started, stopped newest first (the worker before Redis) at the end, on errors and on Ctrl-C. */
-const running: (() => Promise<void>)[] = [];
-function track(stop: () => Promise<void>): () => Promise<void> {
-  let stopped = false;
-  const stopOnce = async () => {
-    if (stopped) return;
-    stopped = true;
-    await stop();
-  };
-  running.push(stopOnce);
-  return stopOnce;
-}
-async function stopAll(): Promise<void> {
-  for (const stop of running.toReversed()) await stop().catch((error: unknown) => console.error(`stopping: ${errorText(error)}`));
-}
-process.once('SIGINT', () => void stopAll().then(() => process.exit(130)));
+const { track, stopAll } = createStops();
 
 // ---- the receiver ---------------------------------------------------------------------------------------------------
 interface Delivery {

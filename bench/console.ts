@@ -22,7 +22,7 @@ import { createLogger } from '../src/logger.js';
 import { createProducer } from '../src/producer/producer.js';
 import { startApi, type ApiRuntime } from '../src/runtime/start-api.js';
 import { freePort, startRedis } from '../test/helpers/redis-server.js';
-import { cpuLoopMs, median } from './measures.js';
+import { cpuLoopMs, createStops, errorText, fmt, median, percentile } from './measures.js';
 
 // ---- settings -------------------------------------------------------------------------------------------------------
 function wholeEnv(name: string, fallback: number): number {
@@ -57,32 +57,13 @@ console.log(`cpu loop: ${Math.round(loopMs)} ms (300 million steps; see cpuLoopM
 const here = (file: string) => new URL(file, import.meta.url).pathname;
 const base = loadConfig({});
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
-const fmt = (value: number | null | undefined, digits = 0) =>
-  value === null || value === undefined || !Number.isFinite(value) ? '–' : value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error)).slice(0, 300);
-/** Nearest-rank percentile of sorted values. */
-const percentile = (sorted: number[], p: number) => sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)]!;
 const idOf = (index: number) => `shop-${String(index).padStart(5, '0')}`;
 const ids = Array.from({ length: ACCOUNTS }, (_, i) => idOf(i));
 /** The backlog accounts, in the order their backlogs are enqueued (so the longest waiting first). */
 const backlogIds = Array.from({ length: BACKLOG_ACCOUNTS }, (_, i) => ids[Math.floor((i * ACCOUNTS) / BACKLOG_ACCOUNTS)]!);
 
 /** Everything started, stopped newest first at the end, on errors and on Ctrl-C. */
-const running: (() => Promise<void>)[] = [];
-function track(stop: () => Promise<void>): () => Promise<void> {
-  let stopped = false;
-  const stopOnce = async () => {
-    if (stopped) return;
-    stopped = true;
-    await stop();
-  };
-  running.push(stopOnce);
-  return stopOnce;
-}
-async function stopAll(): Promise<void> {
-  for (const stop of running.toReversed()) await stop().catch((error: unknown) => console.error(`stopping: ${errorText(error)}`));
-}
-process.once('SIGINT', () => void stopAll().then(() => process.exit(130)));
+const { track, stopAll } = createStops();
 
 // ---- Redis readings -------------------------------------------------------------------------------------------------
 interface Reading {

@@ -30,3 +30,37 @@ const CPU_LOOP = 'const t = performance.now(); let s = 0; for (let i = 0; i < 3e
 export function cpuLoopMs(): number {
   return Number(execFileSync(process.execPath, ['-e', CPU_LOOP], { encoding: 'utf8' }).trim());
 }
+
+/** A number for a table: grouped thousands, `digits` decimals, a dash for none. */
+export const fmt = (value: number | null | undefined, digits = 0): string =>
+  value === null || value === undefined || !Number.isFinite(value) ? '–' : value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+export const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error)).slice(0, 300);
+
+/** Nearest-rank percentile of sorted values. */
+export const percentile = (sorted: number[], p: number): number => sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)]!;
+
+/**
+ * What a bench started, stopped newest first at the end, on errors and on
+ * Ctrl-C: `track` registers a stop (made safe to call twice) and returns it.
+ */
+export function createStops(): { track(stop: () => Promise<void>): () => Promise<void>; stopAll(): Promise<void> } {
+  const running: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of running.toReversed()) await stop().catch((error: unknown) => console.error(`stopping: ${errorText(error)}`));
+  };
+  process.once('SIGINT', () => void stopAll().then(() => process.exit(130)));
+  return {
+    track(stop) {
+      let stopped = false;
+      const stopOnce = async () => {
+        if (stopped) return;
+        stopped = true;
+        await stop();
+      };
+      running.push(stopOnce);
+      return stopOnce;
+    },
+    stopAll,
+  };
+}
