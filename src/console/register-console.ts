@@ -8,6 +8,7 @@ import type { ConsoleData } from './console-data.js';
 import { ConsoleCsrfError, ConsoleLoginRequiredError, type ConsoleError } from './console-errors.js';
 import { contentSecurityPolicy, loginPage, shellPage, type PagePaths } from './console-pages.js';
 import { createConsoleSessions, type ConsoleSession, type ConsoleSessions } from './console-sessions.js';
+import { createLoginThrottle, type LoginThrottle } from './login-throttle.js';
 import { clearedSessionCookie, readCookie, sessionCookie, SESSION_COOKIE } from './cookies.js';
 
 export const CONSOLE_PATH = '/console';
@@ -20,6 +21,8 @@ export interface ConsoleOptions extends AdminCredentials {
   dashboardPath: string;
   /** Made from the API token when not given (tests pass their own clock). */
   sessions?: ConsoleSessions;
+  /** Refused logins per client (made when not given). */
+  loginThrottle?: LoginThrottle;
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD']);
@@ -40,6 +43,7 @@ const refuse = (reply: FastifyReply, error: ConsoleError) => reply.code(error.ht
  */
 export async function registerConsole(app: FastifyInstance, options: ConsoleOptions): Promise<void> {
   const sessions = options.sessions ?? createConsoleSessions(options.apiToken);
+  const throttle = options.loginThrottle ?? createLoginThrottle();
   const assets = createConsoleAssets();
   const paths: PagePaths = { base: CONSOLE_PATH, dashboard: options.dashboardPath };
   const sessionOf = (request: FastifyRequest): ConsoleSession | undefined => sessions.find(readCookie(request.headers.cookie, SESSION_COOKIE));
@@ -73,13 +77,20 @@ export async function registerConsole(app: FastifyInstance, options: ConsoleOpti
     scope.post(`${CONSOLE_PATH}/login`, async (request, reply) => {
       const foreign = foreignOrigin(request);
       if (foreign) return refuse(reply, new ConsoleCsrfError(foreign));
+      const waitSeconds = throttle.waitSeconds(request.ip);
+      if (waitSeconds > 0) {
+        const error = `Too many refused logins from this address: try again in ${waitSeconds} s.`;
+        return html(reply.code(429).header('retry-after', String(waitSeconds)), loginPage(paths, { basicAuth: options.basicAuth !== undefined, error }));
+      }
       const body = (request.body ?? {}) as { user?: unknown; password?: unknown };
       const user = typeof body.user === 'string' ? body.user : '';
       const password = typeof body.password === 'string' ? body.password : '';
       if (!adminLogin(user, password, options)) {
+        throttle.refused(request.ip);
         request.log.warn({ ip: request.ip }, 'console login refused');
         return html(reply.code(401), loginPage(paths, { basicAuth: options.basicAuth !== undefined, error: 'Those credentials do not open the console.' }));
       }
+      throttle.admitted(request.ip);
       const session = sessions.issue();
       return reply
         .header('set-cookie', sessionCookie(session.value, { path: CONSOLE_PATH, maxAgeSeconds: Math.floor(sessions.lifetimeMs / 1000), secure: request.protocol === 'https' }))

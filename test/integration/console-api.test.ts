@@ -224,3 +224,15 @@ describe('the accounts list with 10,000 accounts', () => {
     expect((await send('GET', '/console/api/accounts?page=0', { headers: { cookie } })).json().error).toBe('validation');
   }, 60_000);
 });
+
+// Last in this file: it leaves 127.0.0.1 refused for a minute.
+describe('console login throttle', () => {
+  it('refuses a client after 10 refused logins within a minute, the right token included, saying how long to wait', async () => {
+    for (let attempt = 1; attempt <= 10; attempt += 1) expect((await send('POST', '/console/login', form({ password: `guess-${attempt}` }))).status).toBe(401);
+    const throttled = await send('POST', '/console/login', form({ password: TOKEN }));
+    expect(throttled.status).toBe(429);
+    expect(Number(throttled.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(throttled.headers.get('set-cookie')).toBeNull();
+    expect(throttled.text).toContain('Too many refused logins from this address');
+  });
+});

@@ -6,6 +6,7 @@ import { pageOfAccounts } from '../../src/console/account-page.js';
 import { createConsoleSessions } from '../../src/console/console-sessions.js';
 import { readCookie, sessionCookie } from '../../src/console/cookies.js';
 import { groupDeadLetters, ITEMS_PER_GROUP } from '../../src/console/dead-letter-groups.js';
+import { createLoginThrottle, MOST_FAILURES } from '../../src/console/login-throttle.js';
 import type { DeadLetter } from '../../src/dead-letters/dead-letter-store.js';
 
 describe('console sessions', () => {
@@ -158,5 +159,24 @@ describe('dead-letter groups', () => {
   it(`show at most ${ITEMS_PER_GROUP} of a group, counting all`, () => {
     const [group] = groupDeadLetters(Array.from({ length: 80 }, (_, i) => letter(i, 'JOB_STALLED', null, i)));
     expect([group!.count, group!.items.length, group!.items[0]!.id]).toEqual([80, ITEMS_PER_GROUP, 'a.79']);
+  });
+});
+
+describe('the login throttle', () => {
+  it('lets a client try again once its minute is over, forgets its refusals when it logs in, and counts clients apart', () => {
+    const clock = { now: 5_000_000 };
+    const throttle = createLoginThrottle({ now: () => clock.now });
+    for (let i = 1; i < MOST_FAILURES; i += 1) throttle.refused('10.0.0.1');
+    expect(throttle.waitSeconds('10.0.0.1')).toBe(0);
+    throttle.refused('10.0.0.1');
+    clock.now += 20_000;
+    expect(throttle.waitSeconds('10.0.0.1')).toBe(40);
+    expect(throttle.waitSeconds('10.0.0.2')).toBe(0);
+    clock.now += 40_000;
+    expect(throttle.waitSeconds('10.0.0.1')).toBe(0);
+    for (let i = 1; i < MOST_FAILURES; i += 1) throttle.refused('10.0.0.1');
+    throttle.admitted('10.0.0.1');
+    throttle.refused('10.0.0.1');
+    expect(throttle.waitSeconds('10.0.0.1')).toBe(0);
   });
 });
