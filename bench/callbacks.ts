@@ -7,12 +7,11 @@
 //    5 high-priority closes of one conversation, 2 s apart, each timed from its send to its batch done.
 // One worker process, the API in this process (startApi), a Peach simulator in a child process, a throwaway
 // redis-server; everything started is stopped at the end, on errors and on Ctrl-C. Writes dist/bench/callbacks.json.
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { cpus } from 'node:os';
 import { Webhook } from 'standardwebhooks';
 import { loadConfig } from '../src/config/load-config.js';
 import { rateOf } from '../src/config/rate.js';
@@ -21,7 +20,7 @@ import { createLogger } from '../src/logger.js';
 import { startApi } from '../src/runtime/start-api.js';
 import { startRedis } from '../test/helpers/redis-server.js';
 import { envFor } from '../test/helpers/worker-process.js';
-import { cpuLoopMs, createStops, errorText, fmt, median, percentile } from './measures.js';
+import { buildOf, cpuLoopMs, createStops, errorText, fmt, machineLine, median, percentile } from './measures.js';
 import { startSimulator, stopChild } from './processes.js';
 
 // ---- settings -------------------------------------------------------------------------------------------------------
@@ -392,15 +391,8 @@ try {
 }
 
 // ---- report ---------------------------------------------------------------------------------------------------------
-const redisVersion = /v=(\S+)/.exec(execFileSync('redis-server', ['--version'], { encoding: 'utf8' }))?.[1];
-const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, Node ${process.version}, Redis ${redisVersion}; cpu loop ${Math.round(loopMs)} ms`;
-const commit = (() => {
-  try {
-    return execFileSync('git', ['-C', here('../..'), 'describe', '--always', '--dirty'], { encoding: 'utf8' }).trim();
-  } catch {
-    return 'not a git checkout';
-  }
-})();
+const machine = machineLine(loopMs);
+const commit = buildOf(here('../..'));
 
 const latencies = callbacks.flatMap((b) => (b.latencyMs === null ? [] : [b.latencyMs])).sort((a, b) => a - b);
 const runs = callbacks.flatMap((b) => (b.runMs === null ? [] : [b.runMs]));

@@ -9,11 +9,9 @@
 // (accounts with a backlog), BENCH_CONSOLE_REFRESHES change the sizes. Timings are reported, never asserted; the
 // attention order (the backlog accounts first) is checked, and a wrong order fails the run.
 // Writes dist/bench/console.json.
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { cpus } from 'node:os';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../src/config/load-config.js';
 import { rateOf } from '../src/config/rate.js';
@@ -22,7 +20,7 @@ import { createLogger } from '../src/logger.js';
 import { createProducer } from '../src/producer/producer.js';
 import { startApi, type ApiRuntime } from '../src/runtime/start-api.js';
 import { freePort, startRedis } from '../test/helpers/redis-server.js';
-import { cpuLoopMs, createStops, errorText, fmt, median, percentile } from './measures.js';
+import { buildOf, cpuLoopMs, createStops, errorText, fmt, machineLine, median, percentile } from './measures.js';
 
 // ---- settings -------------------------------------------------------------------------------------------------------
 function wholeEnv(name: string, fallback: number): number {
@@ -337,15 +335,8 @@ try {
 }
 
 // ---- report ---------------------------------------------------------------------------------------------------------
-const redisVersion = /v=(\S+)/.exec(execFileSync('redis-server', ['--version'], { encoding: 'utf8' }))?.[1];
-const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, Node ${process.version}, Redis ${redisVersion}; cpu loop ${Math.round(loopMs)} ms`;
-const commit = (() => {
-  try {
-    return execFileSync('git', ['-C', here('../..'), 'describe', '--always', '--dirty'], { encoding: 'utf8' }).trim();
-  } catch {
-    return 'not a git checkout';
-  }
-})();
+const machine = machineLine(loopMs);
+const commit = buildOf(here('../..'));
 const byCount = (counts: Record<string, number>, digits = 0) =>
   Object.entries(counts)
     .sort(([, a], [, b]) => b - a)

@@ -1,5 +1,6 @@
 // Readings shared by the benchmarks (bench/run.ts, bench/costs.ts).
 import { execFileSync } from 'node:child_process';
+import { cpus } from 'node:os';
 import type { Redis } from 'ioredis';
 
 /** The middle value (the upper one of the two middles for an even count). */
@@ -63,4 +64,19 @@ export function createStops(): { track(stop: () => Promise<void>): () => Promise
     },
     stopAll,
   };
+}
+
+/** The machine a bench ran on, for its report: cores, CPU model, Node, Redis and the CPU loop's time. */
+export function machineLine(loopMs: number): string {
+  const redisVersion = /v=(\S+)/.exec(execFileSync('redis-server', ['--version'], { encoding: 'utf8' }))?.[1];
+  return `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, Node ${process.version}, Redis ${redisVersion}; cpu loop ${Math.round(loopMs)} ms`;
+}
+
+/** The build a bench measured: `git describe` of the checkout at `dir`. */
+export function buildOf(dir: string): string {
+  try {
+    return execFileSync('git', ['-C', dir, 'describe', '--always', '--dirty'], { encoding: 'utf8' }).trim();
+  } catch {
+    return 'not a git checkout';
+  }
 }

@@ -15,6 +15,8 @@ export interface AccountControl {
   /** Resumes the queue and forgets the auth failures, so one more 401 does not pause it again at once. */
   resume(entry: AccountQueue): Promise<void>;
   pauseReason(entry: AccountQueue): Promise<PauseReason | null>;
+  /** The reason recorded when the account was paused (null when none was), without asking its queue whether it is: one command, no queue made. */
+  recordedPauseReason(accountId: string): Promise<PauseReason | null>;
 }
 
 export function createAccountControl(redis: RedisClient, keys: KeyNames, threshold: number, notable?: NotableAccounts): AccountControl {
@@ -23,6 +25,8 @@ export function createAccountControl(redis: RedisClient, keys: KeyNames, thresho
     await entry.queue.pause();
     await notable?.paused(entry.account.id, true);
   }
+
+  const recordedPauseReason = async (accountId: string) => (await redis.get(keys.pauseReason(accountId))) as PauseReason | null;
 
   return {
     pause,
@@ -40,7 +44,8 @@ export function createAccountControl(redis: RedisClient, keys: KeyNames, thresho
     },
     async pauseReason(entry) {
       if (!(await entry.queue.isPaused())) return null;
-      return ((await redis.get(keys.pauseReason(entry.account.id))) as PauseReason | null) ?? 'manual';
+      return (await recordedPauseReason(entry.account.id)) ?? 'manual';
     },
+    recordedPauseReason,
   };
 }

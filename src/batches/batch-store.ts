@@ -407,8 +407,8 @@ export function createBatchStore(connection: RedisClient, keys: KeyNames, { onDo
     },
     settleEvents: (account, batchId, count, { dropped = false } = {}) => redis.closerSettleEvents(...eventKeys(account, batchId), count, dropped ? '1' : '0'),
     async eventsState(account, batchId) {
-      const [armed, arm] = await redis.hmget(keys.batch(account, batchId), 'eventsArmed', 'eventsArms');
-      return { armed: armed !== null, arm: Number(arm ?? 0), waiting: await redis.llen(keys.batchEvents(account, batchId)) };
+      const [[armed, arm], waiting] = await Promise.all([redis.hmget(keys.batch(account, batchId), 'eventsArmed', 'eventsArms'), redis.llen(keys.batchEvents(account, batchId))]);
+      return { armed: armed !== null, arm: Number(arm ?? 0), waiting };
     },
     async get(batchId) {
       const owner = await redis.get(keys.batchOwner(batchId));

@@ -95,7 +95,7 @@ export async function startApi(config: Config, logger: Logger, options: ApiOptio
       producer,
       queues: services.queues,
       notable: services.notable,
-      pauseReasonOf: (accountId) => redis.get(services.keys.pauseReason(accountId)),
+      pauseReasonOf: (accountId) => services.control.recordedPauseReason(accountId),
       activityOf: (accountId, nowMs) => activity.read(accountId, nowMs),
       rateLimitUseOf: rateLimitUseReader(redis, services.keys),
     });
